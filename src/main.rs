@@ -1,0 +1,32 @@
+//! The `feedlab` binary: parses the command line and hands over to the library.
+
+use clap::Parser;
+use feedlab::cli::{Cli, Command, GuiArgs};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Run(args)) => feedlab::cli::run(&args),
+        Some(Command::Validate { files }) => feedlab::cli::validate(&files),
+        Some(Command::Gui(args)) => gui(args),
+        None => gui(GuiArgs::default()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "gui")]
+fn gui(args: GuiArgs) -> anyhow::Result<()> {
+    feedlab::gui::run(args)
+}
+
+#[cfg(not(feature = "gui"))]
+fn gui(_args: GuiArgs) -> anyhow::Result<()> {
+    anyhow::bail!("this feedlab was built without the window (--no-default-features); use `feedlab run SCENARIO --out DIR`")
+}

@@ -1,0 +1,129 @@
+//! The data collector: samples the world into `MetricsRow`s (one per `sample_every_hours`).
+
+use super::{gini, spearman, top_share};
+use crate::sim::agents::*;
+use crate::sim::{Clock, ScenarioRes, TickStats};
+use bevy::prelude::*;
+use serde::Serialize;
+
+/// One sample of the platform. Counts are cumulative unless the name says otherwise.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct MetricsRow {
+    pub tick: u32,
+    pub hours: f64,
+    pub active_viewers: u32,
+    pub churned_viewers: u32,
+    pub notes: u32,
+    pub impressions: u64,
+    pub impressions_last_interval: u64,
+    pub engagements: u64,
+    pub engagement_rate: f64,
+    pub gini_impressions: f64,
+    pub gini_followers: f64,
+    pub top1_share: f64,
+    pub top10_share: f64,
+    pub meritocracy: f64,
+    pub influencer_advantage: f64,
+    pub newcomer_breakthrough: f64,
+    pub mean_satisfaction: f64,
+}
+
+impl MetricsRow {
+    /// Column names and values in CSV order (also the keys of `summary.json`'s `final`).
+    pub fn fields(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("tick", self.tick as f64),
+            ("hours", self.hours),
+            ("active_viewers", self.active_viewers as f64),
+            ("churned_viewers", self.churned_viewers as f64),
+            ("notes", self.notes as f64),
+            ("impressions", self.impressions as f64),
+            ("impressions_last_interval", self.impressions_last_interval as f64),
+            ("engagements", self.engagements as f64),
+            ("engagement_rate", self.engagement_rate),
+            ("gini_impressions", self.gini_impressions),
+            ("gini_followers", self.gini_followers),
+            ("top1_share", self.top1_share),
+            ("top10_share", self.top10_share),
+            ("meritocracy", self.meritocracy),
+            ("influencer_advantage", self.influencer_advantage),
+            ("newcomer_breakthrough", self.newcomer_breakthrough),
+            ("mean_satisfaction", self.mean_satisfaction),
+        ]
+    }
+}
+
+#[derive(Resource, Default, Clone)]
+pub struct MetricsHistory {
+    pub rows: Vec<MetricsRow>,
+}
+
+/// Impressions received by each creator (summed over their notes).
+pub fn creator_impressions(creators: &Creators, notes: &Notes) -> Vec<f64> {
+    let mut out = vec![0.0; creators.list.len()];
+    for (id, note) in notes.list.iter().enumerate() {
+        out[note.creator as usize] += notes.counters[id].impressions.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    }
+    out
+}
+
+/// Computes a row for the world as it is after `clock.tick` ticks.
+pub fn sample(clock: &Clock, viewers: &Viewers, creators: &Creators, notes: &Notes, stats: &TickStats, previous: Option<&MetricsRow>) -> MetricsRow {
+    let impressions = creator_impressions(creators, notes);
+    let followers: Vec<f64> = creators.list.iter().map(|c| c.followers as f64).collect();
+    let skill: Vec<f64> = creators.list.iter().map(|c| c.skill as f64).collect();
+    let initial: Vec<f64> = creators.list.iter().map(|c| c.initial_followers as f64).collect();
+    let (mut newcomer_notes, mut newcomer_breakouts) = (0u32, 0u32);
+    for note in &notes.list {
+        if creators.list[note.creator as usize].initial_followers == 0 {
+            newcomer_notes += 1;
+            newcomer_breakouts += (note.max_stage >= 2) as u32;
+        }
+    }
+    let (mut active, mut satisfaction) = (0u32, 0.0f64);
+    for v in viewers.list.iter().filter(|v| v.active) {
+        active += 1;
+        satisfaction += v.satisfaction as f64;
+    }
+    MetricsRow {
+        tick: clock.tick,
+        hours: clock.hours(),
+        active_viewers: active,
+        churned_viewers: viewers.churned,
+        notes: notes.len() as u32,
+        impressions: stats.impressions,
+        impressions_last_interval: stats.impressions - previous.map_or(0, |p| p.impressions),
+        engagements: stats.engagements,
+        engagement_rate: if stats.impressions > 0 { stats.engagements as f64 / stats.impressions as f64 } else { 0.0 },
+        gini_impressions: gini(&impressions),
+        gini_followers: gini(&followers),
+        top1_share: top_share(&impressions, 0.01),
+        top10_share: top_share(&impressions, 0.10),
+        meritocracy: spearman(&skill, &impressions),
+        influencer_advantage: spearman(&initial, &impressions),
+        newcomer_breakthrough: if newcomer_notes > 0 { newcomer_breakouts as f64 / newcomer_notes as f64 } else { 0.0 },
+        mean_satisfaction: if active > 0 { satisfaction / active as f64 } else { 0.0 },
+    }
+}
+
+/// Samples at the end of every `sample_every_hours` and of the last tick. Runs before the clock
+/// advances, so the row describes `clock.tick + 1` completed ticks.
+pub fn measure(
+    clock: Res<Clock>,
+    viewers: Res<Viewers>,
+    creators: Res<Creators>,
+    notes: Res<Notes>,
+    stats: Res<TickStats>,
+    scenario: Res<ScenarioRes>,
+    mut history: ResMut<MetricsHistory>,
+) {
+    let done = clock.tick + 1;
+    let every = clock.hours_to_ticks(scenario.0.sample_every_hours).max(1);
+    if done % every != 0 && done != clock.total_ticks {
+        return;
+    }
+    let mut after = clock.clone();
+    after.tick = done;
+    let row = sample(&after, &viewers, &creators, &notes, &stats, history.rows.last());
+    history.rows.push(row);
+}

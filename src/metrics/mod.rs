@@ -1,0 +1,163 @@
+//! Fairness and merit metrics as pure functions over plain numbers (definitions in DESIGN.md).
+
+pub mod collector;
+
+/// Gini coefficient, Σᵢ Σⱼ |xᵢ − xⱼ| ÷ (2 n Σ x), over all values (zeros included); 0 = equal.
+/// Computed in O(n log n) on the sorted values. Empty or all-zero input gives 0.
+pub fn gini(values: &[f64]) -> f64 {
+    let n = values.len();
+    let total: f64 = values.iter().sum();
+    if n == 0 || total <= 0.0 {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // Σᵢ Σⱼ |xᵢ − xⱼ| = 2 Σᵢ (2i − n + 1) x₍ᵢ₎ for 0-based ranks of the sorted values.
+    let weighted: f64 = sorted.iter().enumerate().map(|(i, &x)| (2.0 * i as f64 - n as f64 + 1.0) * x).sum();
+    (2.0 * weighted) / (2.0 * n as f64 * total)
+}
+
+/// Share of the total held by the top `fraction` of values (⌈n·fraction⌉ of them, at least one).
+pub fn top_share(values: &[f64], fraction: f64) -> f64 {
+    let n = values.len();
+    let total: f64 = values.iter().sum();
+    if n == 0 || total <= 0.0 {
+        return 0.0;
+    }
+    let k = ((n as f64 * fraction).ceil() as usize).clamp(1, n);
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    sorted[..k].iter().sum::<f64>() / total
+}
+
+/// Ranks from 1, ties sharing the average of the ranks they span.
+pub fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut out = vec![0.0; values.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            out[k] = rank;
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// Pearson correlation; NaN when either side has no variation.
+pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len());
+    if n < 2 {
+        return f64::NAN;
+    }
+    let mx = x[..n].iter().sum::<f64>() / n as f64;
+    let my = y[..n].iter().sum::<f64>() / n as f64;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (dx, dy) = (x[i] - mx, y[i] - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if sxx <= 0.0 || syy <= 0.0 { f64::NAN } else { sxy / (sxx * syy).sqrt() }
+}
+
+/// Spearman rank correlation with ties handled by average ranks; NaN when a side is constant.
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    pearson(&ranks(x), &ranks(y))
+}
+
+/// Lorenz curve points (share of creators, share of the total), from (0,0) to (1,1), at most
+/// `max_points + 1` points, smallest values first.
+pub fn lorenz(values: &[f64], max_points: usize) -> Vec<(f64, f64)> {
+    let n = values.len();
+    let total: f64 = values.iter().sum();
+    let mut points = vec![(0.0, 0.0)];
+    if n == 0 || total <= 0.0 {
+        points.push((1.0, 1.0));
+        return points;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let step = n.div_ceil(max_points.max(1)).max(1);
+    let mut acc = 0.0;
+    for (i, x) in sorted.iter().enumerate() {
+        acc += x;
+        if (i + 1) % step == 0 || i + 1 == n {
+            points.push(((i + 1) as f64 / n as f64, acc / total));
+        }
+    }
+    points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn gini_matches_hand_computed_values() {
+        assert_eq!(gini(&[5.0, 5.0, 5.0, 5.0]), 0.0);
+        // one of four holds everything: Σ|xi-xj| = 2*3*1 = 6; 2*n*Σx = 2*4*1 = 8 -> 0.75
+        assert!(close(gini(&[0.0, 0.0, 0.0, 1.0]), 0.75));
+        // [1,2,3]: pairs |1-2|+|1-3|+|2-3| = 4, doubled = 8; 2*3*6 = 36 -> 2/9
+        assert!(close(gini(&[3.0, 1.0, 2.0]), 8.0 / 36.0));
+        // [0,0,1,3]: pair sums 0+1+3+1+3+2 = 10, doubled 20; 2*4*4 = 32 -> 0.625
+        assert!(close(gini(&[0.0, 3.0, 0.0, 1.0]), 0.625));
+        assert_eq!(gini(&[]), 0.0);
+        assert_eq!(gini(&[0.0, 0.0]), 0.0);
+    }
+
+    #[test]
+    fn gini_agrees_with_the_pairwise_definition() {
+        let x: Vec<f64> = (0..57).map(|i| ((i * 37) % 11) as f64 * (i % 3) as f64).collect();
+        let n = x.len() as f64;
+        let pairwise: f64 = x.iter().flat_map(|a| x.iter().map(move |b| (a - b).abs())).sum();
+        assert!((gini(&x) - pairwise / (2.0 * n * x.iter().sum::<f64>())).abs() < 1e-12);
+    }
+
+    #[test]
+    fn top_share_uses_the_ceiling_of_n_times_k() {
+        let values: Vec<f64> = (1..=10).map(|v| v as f64).collect(); // total 55
+        assert!(close(top_share(&values, 0.01), 10.0 / 55.0)); // ceil(0.1) = 1 creator
+        assert!(close(top_share(&values, 0.10), 10.0 / 55.0)); // ceil(1.0) = 1
+        assert!(close(top_share(&values, 0.11), 19.0 / 55.0)); // ceil(1.1) = 2
+        assert!(close(top_share(&values, 1.0), 1.0));
+        assert_eq!(top_share(&[0.0, 0.0], 0.1), 0.0);
+    }
+
+    #[test]
+    fn ranks_average_ties() {
+        assert_eq!(ranks(&[10.0, 20.0, 20.0, 5.0]), vec![2.0, 3.5, 3.5, 1.0]);
+    }
+
+    #[test]
+    fn spearman_matches_hand_computed_values() {
+        assert!(close(spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]), 1.0));
+        assert!(close(spearman(&[1.0, 2.0, 3.0, 4.0], &[9.0, 7.0, 4.0, 1.0]), -1.0));
+        // ranks x: 1 2 3 4 5, y: 2 1 4 3 5 -> d² = 1+1+1+1+0 = 4 -> 1 - 6*4/(5*24) = 0.8
+        assert!(close(spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]), 0.8));
+        // with ties: x ranks 1, 2.5, 2.5, 4; y ranks 1 2 3 4.
+        // mean 2.5; dx = -1.5,0,0,1.5; dy = -1.5,-.5,.5,1.5; sxy = 4.5; sxx = 4.5; syy = 5
+        assert!(close(spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 2.0, 3.0, 4.0]), 4.5 / (4.5f64 * 5.0).sqrt()));
+        assert!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
+    }
+
+    #[test]
+    fn lorenz_points_run_from_origin_to_one() {
+        let points = lorenz(&[0.0, 0.0, 1.0, 3.0], 10);
+        assert_eq!(points, vec![(0.0, 0.0), (0.25, 0.0), (0.5, 0.0), (0.75, 0.25), (1.0, 1.0)]);
+        let coarse = lorenz(&(0..1000).map(|i| i as f64).collect::<Vec<_>>(), 10);
+        assert_eq!(coarse.len(), 11);
+        assert_eq!(*coarse.last().unwrap(), (1.0, 1.0));
+    }
+}

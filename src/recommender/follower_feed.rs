@@ -1,0 +1,40 @@
+//! The influencer-centric feed: the following tab plus suggestions weighted by the author's
+//! follower count, whatever the note itself does.
+
+use super::tables::TopicTables;
+use super::{PickContext, Policy, TickContext, pick_followed};
+use crate::scenario::PolicyKind;
+use crate::sim::agents::Viewer;
+use crate::sim::rng::SimRng;
+use rand::Rng;
+
+#[derive(Default)]
+pub struct FollowerFeed {
+    tables: TopicTables,
+}
+
+impl Policy for FollowerFeed {
+    fn kind(&self) -> PolicyKind {
+        PolicyKind::FollowerFeed
+    }
+    fn prepare(&mut self, ctx: &mut TickContext) {
+        let start = ctx.notes.first_since(ctx.clock.tick.saturating_sub(ctx.clock.hours_to_ticks(ctx.config.window_hours)));
+        let exponent = ctx.config.follower_feed.follower_exponent;
+        let items: Vec<(u32, u8, f64)> = (start..ctx.notes.len())
+            .map(|id| {
+                let note = &ctx.notes.list[id];
+                let followers = ctx.creators.list[note.creator as usize].followers as f64;
+                (id as u32, note.topic, libm::pow(followers + 1.0, exponent))
+            })
+            .collect();
+        self.tables = TopicTables::build(ctx.clock.topics, &items);
+    }
+    fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
+        if rng.random::<f64>() < ctx.config.following_share
+            && let Some(id) = pick_followed(ctx, viewer, rng)
+        {
+            return Some(id);
+        }
+        self.tables.draw_for(viewer, ctx.config.follower_feed.interest_share, rng)
+    }
+}

@@ -1,0 +1,37 @@
+//! The following tab: recent notes from accounts the viewer follows. Used on its own, as a part
+//! of a blend, and as the following share of the traffic-pool and follower feeds.
+
+use super::{PickContext, Policy, TickContext};
+use crate::scenario::PolicyKind;
+use crate::sim::agents::Viewer;
+use crate::sim::rng::SimRng;
+use rand::Rng;
+
+/// A recent note by a random account the viewer follows, if any.
+#[inline]
+pub fn pick_followed(ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
+    if viewer.follows.is_empty() {
+        return None;
+    }
+    for _ in 0..3 {
+        let creator = viewer.follows[rng.random_range(0..viewer.follows.len())];
+        let latest = &ctx.creators[creator as usize].latest;
+        let note = latest[rng.random_range(0..latest.len())];
+        if note != crate::sim::agents::NONE && ctx.notes.list[note as usize].created_tick >= ctx.following_since {
+            return Some(note);
+        }
+    }
+    None
+}
+
+pub struct FollowingTab;
+
+impl Policy for FollowingTab {
+    fn kind(&self) -> PolicyKind {
+        PolicyKind::Following
+    }
+    fn prepare(&mut self, _ctx: &mut TickContext) {}
+    fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
+        pick_followed(ctx, viewer, rng)
+    }
+}

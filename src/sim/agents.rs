@@ -1,0 +1,381 @@
+//! The agents' data: viewers, creators and notes, kept in contiguous tables indexed by id so the
+//! per-impression loop touches plain arrays and never allocates.
+
+use crate::scenario::{Archetype, EngagementWeights};
+use bevy::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+pub const NONE: u32 = u32::MAX;
+/// Impressions a viewer remembers, so the feed does not repeat itself.
+pub const SEEN_MEMORY: usize = 32;
+/// Recent creators a viewer remembers, for creative fatigue.
+pub const CREATOR_MEMORY: usize = 8;
+pub const INBOX: usize = 4;
+pub const MAX_CIRCLE: usize = 8;
+pub const MAX_FOLLOWS: usize = 2_000;
+
+/// One user as a viewer. Creators are users too (`creator` is their creator id).
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    /// Interest topics, strongest first; `interest[i]` is the match (top topic = 1).
+    pub topics: [u8; 3],
+    pub interest: [f32; 3],
+    pub n_topics: u8,
+    pub active: bool,
+    pub inbox_len: u8,
+    pub circle_len: u8,
+    /// Multipliers on like, comment, save, share, follow.
+    pub propensity: [f32; 5],
+    pub sessions_per_day: f32,
+    pub session_length: f32,
+    pub satisfaction: f32,
+    pub next_session: u32,
+    pub creator: u32,
+    pub seen_pos: u32,
+    pub recent_pos: u32,
+    pub seen: [u32; SEEN_MEMORY],
+    pub recent_creators: [u32; CREATOR_MEMORY],
+    pub inbox: [u32; INBOX],
+    pub circle: [u32; MAX_CIRCLE],
+    /// Creators this viewer follows.
+    pub follows: Vec<u32>,
+}
+
+impl Viewer {
+    /// How well a topic matches this viewer's interests (0 when it is not one of them).
+    #[inline]
+    pub fn interest_in(&self, topic: u8) -> f32 {
+        for i in 0..self.n_topics as usize {
+            if self.topics[i] == topic {
+                return self.interest[i];
+            }
+        }
+        0.0
+    }
+    #[inline]
+    pub fn has_seen(&self, note: u32) -> bool {
+        self.seen.contains(&note)
+    }
+    #[inline]
+    pub fn recent_count(&self, creator: u32) -> u32 {
+        self.recent_creators.iter().filter(|&&c| c == creator).count() as u32
+    }
+    #[inline]
+    pub fn remember(&mut self, note: u32, creator: u32) {
+        self.seen[self.seen_pos as usize % SEEN_MEMORY] = note;
+        self.seen_pos = self.seen_pos.wrapping_add(1);
+        self.recent_creators[self.recent_pos as usize % CREATOR_MEMORY] = creator;
+        self.recent_pos = self.recent_pos.wrapping_add(1);
+    }
+    #[inline]
+    pub fn follows_creator(&self, creator: u32) -> bool {
+        self.follows.contains(&creator)
+    }
+    pub fn push_inbox(&mut self, note: u32) {
+        if self.inbox[..self.inbox_len as usize].contains(&note) {
+            return;
+        }
+        if (self.inbox_len as usize) < INBOX {
+            self.inbox[self.inbox_len as usize] = note;
+            self.inbox_len += 1;
+        } else {
+            self.inbox.rotate_left(1);
+            self.inbox[INBOX - 1] = note;
+        }
+    }
+}
+
+/// Every user, in id order.
+#[derive(Resource, Default)]
+pub struct Viewers {
+    pub list: Vec<Viewer>,
+    pub churned: u32,
+}
+
+impl Viewers {
+    pub fn active(&self) -> u32 {
+        self.list.iter().filter(|v| v.active).count() as u32
+    }
+}
+
+/// A user who posts.
+#[derive(Clone, Debug)]
+pub struct Creator {
+    pub user: u32,
+    pub archetype: Archetype,
+    pub group: u32,
+    pub skill: f32,
+    pub promotional: f32,
+    pub effort: f32,
+    pub posts_per_day: f32,
+    pub niche: [u8; 3],
+    pub n_niche: u8,
+    pub verified: bool,
+    pub formats: [f32; 3],
+    pub initial_followers: u32,
+    pub followers: u32,
+    /// History of how this creator's notes did in pools: 1 = neutral, above = good record.
+    pub authority: f32,
+    pub posts: u32,
+    pub joined_tick: u32,
+    /// The creator's latest notes, newest last (for the following tab).
+    pub latest: [u32; 3],
+}
+
+impl Creator {
+    pub fn latest_notes(&self) -> impl Iterator<Item = u32> + '_ {
+        self.latest.iter().copied().filter(|&n| n != NONE)
+    }
+    pub fn push_latest(&mut self, note: u32) {
+        self.latest.rotate_left(1);
+        self.latest[2] = note;
+    }
+}
+
+#[derive(Resource, Default)]
+pub struct Creators {
+    pub list: Vec<Creator>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Carousel,
+    Video,
+    Live,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Carousel => "carousel",
+            Format::Video => "video",
+            Format::Live => "live",
+        }
+    }
+}
+
+/// Why a note stopped being distributed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    StillRunning,
+    BelowThreshold,
+    NegativeSignals,
+    Saturated,
+    Expired,
+    Safety,
+}
+
+impl StopReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::StillRunning => "still_running",
+            StopReason::BelowThreshold => "below_threshold",
+            StopReason::NegativeSignals => "negative_signals",
+            StopReason::Saturated => "saturated",
+            StopReason::Expired => "expired",
+            StopReason::Safety => "safety",
+        }
+    }
+}
+
+/// Where a note is in the traffic-pool funnel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolStatus {
+    /// Never entered a pool (posted while another policy ran).
+    Unpooled,
+    InPool,
+    /// Passed the last stage: sustained long-tail distribution.
+    LongTail,
+    Stopped,
+}
+
+/// Traffic-pool bookkeeping for one note; the policy reads and writes it, every policy can show it.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolState {
+    pub status: PoolStatus,
+    pub stage: u8,
+    pub entered_tick: u32,
+    pub base_impressions: u32,
+    pub base_weighted: f32,
+    pub base_quick: u32,
+    /// Impressions this stage asks for.
+    pub target: u32,
+    pub saturated: bool,
+    pub evergreen: bool,
+}
+
+impl Default for PoolState {
+    fn default() -> Self {
+        Self {
+            status: PoolStatus::Unpooled,
+            stage: 0,
+            entered_tick: 0,
+            base_impressions: 0,
+            base_weighted: 0.0,
+            base_quick: 0,
+            target: 0,
+            saturated: false,
+            evergreen: false,
+        }
+    }
+}
+
+/// A post and its fixed attributes.
+#[derive(Clone, Debug)]
+pub struct Note {
+    pub creator: u32,
+    pub topic: u8,
+    pub format: Format,
+    pub images: u8,
+    pub hashtags: u8,
+    pub text_len: u16,
+    pub promotional: f32,
+    pub appeal: f32,
+    /// Completeness and authenticity at publication, 0..=1.
+    pub content_score: f32,
+    pub created_tick: u32,
+    pub max_stage: u8,
+    pub stop_reason: StopReason,
+    /// Like count shown to viewers, refreshed once per tick (social proof reads this).
+    pub visible_likes: u32,
+    pub pool: PoolState,
+}
+
+/// Per-note counters, added to from both cores during a tick (integer adds commute, so the totals
+/// do not depend on thread timing).
+#[derive(Default, Debug)]
+pub struct NoteCounters {
+    pub impressions: AtomicU32,
+    pub reach: AtomicU32,
+    pub clicks: AtomicU32,
+    pub likes: AtomicU32,
+    pub short_comments: AtomicU32,
+    pub deep_comments: AtomicU32,
+    pub saves: AtomicU32,
+    pub shares: AtomicU32,
+    pub follows: AtomicU32,
+    pub quick_scrolls: AtomicU32,
+    pub dwell_seconds: AtomicU32,
+}
+
+/// A plain copy of a note's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Counts {
+    pub impressions: u32,
+    pub reach: u32,
+    pub clicks: u32,
+    pub likes: u32,
+    pub short_comments: u32,
+    pub deep_comments: u32,
+    pub saves: u32,
+    pub shares: u32,
+    pub follows: u32,
+    pub quick_scrolls: u32,
+    pub dwell_seconds: u32,
+}
+
+impl Counts {
+    pub fn comments(&self) -> u32 {
+        self.short_comments + self.deep_comments
+    }
+    /// Meaningful actions (likes, comments, saves, shares, follows), unweighted.
+    pub fn engagements(&self) -> u32 {
+        self.likes + self.comments() + self.saves + self.shares + self.follows
+    }
+    /// Weighted meaningful actions, the numerator of the weighted engagement rate.
+    pub fn weighted(&self, w: &EngagementWeights) -> f64 {
+        w.click * self.clicks as f64
+            + w.like * self.likes as f64
+            + w.short_comment * self.short_comments as f64
+            + w.deep_comment * self.deep_comments as f64
+            + w.save * self.saves as f64
+            + w.share * self.shares as f64
+            + w.follow * self.follows as f64
+    }
+}
+
+impl NoteCounters {
+    pub fn get(&self) -> Counts {
+        Counts {
+            impressions: self.impressions.load(Relaxed),
+            reach: self.reach.load(Relaxed),
+            clicks: self.clicks.load(Relaxed),
+            likes: self.likes.load(Relaxed),
+            short_comments: self.short_comments.load(Relaxed),
+            deep_comments: self.deep_comments.load(Relaxed),
+            saves: self.saves.load(Relaxed),
+            shares: self.shares.load(Relaxed),
+            follows: self.follows.load(Relaxed),
+            quick_scrolls: self.quick_scrolls.load(Relaxed),
+            dwell_seconds: self.dwell_seconds.load(Relaxed),
+        }
+    }
+}
+
+/// What happened to a note at one stage of its funnel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StageOutcome {
+    Running,
+    Graduated,
+    /// Graduated far above the threshold and jumped one stage.
+    Skipped,
+    LongTail,
+    Stopped(StopReason),
+    /// Stage reached by impressions alone (policies without pools).
+    Reached,
+}
+
+impl StageOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            StageOutcome::Running => "running",
+            StageOutcome::Graduated => "graduated",
+            StageOutcome::Skipped => "skipped",
+            StageOutcome::LongTail => "long_tail",
+            StageOutcome::Stopped(reason) => reason.name(),
+            StageOutcome::Reached => "reached",
+        }
+    }
+}
+
+/// One line of a note's funnel trace.
+#[derive(Clone, Copy, Debug)]
+pub struct StageRecord {
+    pub stage: u8,
+    pub entered_tick: u32,
+    /// Impressions the stage asked for (0 for policies without pools).
+    pub target: u32,
+    /// The note's total impressions when it entered this stage.
+    pub start_impressions: u32,
+    /// Impressions received during this stage.
+    pub impressions: u32,
+    pub engagement_rate: f32,
+    /// The graduation threshold in force for this note (NaN for policies without pools).
+    pub threshold: f32,
+    pub negative_rate: f32,
+    pub outcome: StageOutcome,
+}
+
+/// Every note, in id (= posting) order.
+#[derive(Resource, Default)]
+pub struct Notes {
+    pub list: Vec<Note>,
+    pub counters: Vec<NoteCounters>,
+    pub trace: Vec<Vec<StageRecord>>,
+}
+
+impl Notes {
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+    pub fn counts(&self, id: usize) -> Counts {
+        self.counters[id].get()
+    }
+    /// First note created at or after `tick` (notes are stored in posting order).
+    pub fn first_since(&self, tick: u32) -> usize {
+        self.list.partition_point(|n| n.created_tick < tick)
+    }
+}

@@ -1,0 +1,194 @@
+//! How a viewer reacts to one impression: open or scroll on, dwell, like, comment (short or deep),
+//! save, share, follow, or flick away at once. Pure functions over plain numbers.
+
+use super::agents::{Format, Note};
+use super::rng::SimRng;
+use crate::scenario::BehaviourConfig;
+use rand::Rng;
+
+/// Behaviour parameters as f32, prepared once per tick for the hot loop.
+#[derive(Clone, Copy, Debug)]
+pub struct ReactionModel {
+    pub open: f32,
+    pub like: f32,
+    pub comment: f32,
+    pub save: f32,
+    pub share: f32,
+    pub follow: f32,
+    pub quick_scroll: f32,
+    pub leave_after_quick_scroll: f32,
+    pub off_interest: f32,
+    pub fatigue_factor: [f32; 9],
+    pub promo_penalty: f32,
+    pub social_proof: f32,
+    pub format_appeal: [f32; 3],
+    pub satisfaction_memory: f32,
+}
+
+impl ReactionModel {
+    pub fn new(b: &BehaviourConfig) -> Self {
+        let mut fatigue_factor = [1.0f32; 9];
+        for (k, f) in fatigue_factor.iter_mut().enumerate() {
+            *f = libm::pow(b.fatigue, k as f64) as f32;
+        }
+        Self {
+            open: b.open as f32,
+            like: b.like as f32,
+            comment: b.comment as f32,
+            save: b.save as f32,
+            share: b.share as f32,
+            follow: b.follow as f32,
+            quick_scroll: b.quick_scroll as f32,
+            leave_after_quick_scroll: b.leave_after_quick_scroll as f32,
+            off_interest: b.off_interest as f32,
+            fatigue_factor,
+            promo_penalty: b.promo_penalty as f32,
+            social_proof: b.social_proof as f32,
+            format_appeal: [1.0, b.video_appeal as f32, b.live_appeal as f32],
+            satisfaction_memory: b.satisfaction_memory as f32,
+        }
+    }
+
+    /// How good this impression is for this viewer, 0..=~1.5: the note's appeal, scaled by interest
+    /// match, format, fatigue with the creator, promotion and (optionally) social proof.
+    #[inline]
+    pub fn quality(&self, note: &Note, interest: f32, recent_same_creator: u32) -> f32 {
+        let relevance = self.off_interest + (1.0 - self.off_interest) * interest;
+        let format = match note.format {
+            Format::Carousel => self.format_appeal[0] * (0.92 + 0.02 * note.images.min(9) as f32),
+            Format::Video => self.format_appeal[1],
+            Format::Live => self.format_appeal[2],
+        };
+        let fatigue = self.fatigue_factor[(recent_same_creator as usize).min(8)];
+        let promo = 1.0 - self.promo_penalty * note.promotional;
+        let social = if self.social_proof > 0.0 {
+            // ln(1 + likes) / ln(1001): a thousand visible likes add `social_proof` to the multiplier.
+            1.0 + self.social_proof * libm::logf(1.0 + note.visible_likes as f32) * 0.144_765_5
+        } else {
+            1.0
+        };
+        note.appeal * relevance * format * fatigue * promo * social
+    }
+}
+
+/// What one impression produced.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Reaction {
+    pub opened: bool,
+    pub like: bool,
+    pub short_comment: bool,
+    pub deep_comment: bool,
+    pub save: bool,
+    pub share: bool,
+    pub follow: bool,
+    pub quick_scroll: bool,
+    pub dwell_seconds: u32,
+    /// How much the impression pleased the viewer, 0..=1 (feeds satisfaction).
+    pub reward: f32,
+}
+
+impl Reaction {
+    pub fn engaged(&self) -> bool {
+        self.like || self.short_comment || self.deep_comment || self.save || self.share || self.follow
+    }
+}
+
+/// Draws a reaction. `propensity` multiplies like, comment, save, share, follow; `can_follow` is
+/// false when the viewer already follows the creator (or is the creator).
+#[inline]
+pub fn react(model: &ReactionModel, quality: f32, propensity: &[f32; 5], can_follow: bool, is_video: bool, rng: &mut SimRng) -> Reaction {
+    let drive = 2.0 * quality;
+    let mut r = Reaction::default();
+    if rng.random::<f32>() < (model.open * drive).min(0.95) {
+        r.opened = true;
+        r.like = rng.random::<f32>() < model.like * propensity[0] * drive;
+        if rng.random::<f32>() < model.comment * propensity[1] * drive {
+            if rng.random::<f32>() < quality.min(1.0) {
+                r.deep_comment = true;
+            } else {
+                r.short_comment = true;
+            }
+        }
+        r.save = rng.random::<f32>() < model.save * propensity[2] * drive;
+        r.share = rng.random::<f32>() < model.share * propensity[3] * drive;
+        r.follow = can_follow && rng.random::<f32>() < model.follow * propensity[4] * drive;
+        let dwell = 6.0 + 50.0 * quality.min(1.5);
+        r.dwell_seconds = (if is_video { dwell * 1.5 } else { dwell }) as u32;
+        r.reward = 0.55 + 0.45 * drive.min(1.0);
+    } else if rng.random::<f32>() < model.quick_scroll * (1.0 - quality.min(1.0)) {
+        r.quick_scroll = true;
+        r.reward = 0.0;
+    } else {
+        r.dwell_seconds = 1;
+        r.reward = 0.35;
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::agents::{PoolState, StopReason};
+    use crate::sim::rng::{Stream, stream};
+
+    fn note(appeal: f32) -> Note {
+        Note {
+            creator: 0,
+            topic: 0,
+            format: Format::Carousel,
+            images: 4,
+            hashtags: 3,
+            text_len: 200,
+            promotional: 0.0,
+            appeal,
+            content_score: 1.0,
+            created_tick: 0,
+            max_stage: 0,
+            stop_reason: StopReason::StillRunning,
+            visible_likes: 0,
+            pool: PoolState::default(),
+        }
+    }
+
+    #[test]
+    fn quality_follows_match_fatigue_and_promotion() {
+        let model = ReactionModel::new(&BehaviourConfig { off_interest: 0.2, fatigue: 0.5, promo_penalty: 0.5, ..Default::default() });
+        let n = note(0.8);
+        // carousel of 4 images: 0.92 + 0.08 = 1.0
+        assert!((model.quality(&n, 1.0, 0) - 0.8).abs() < 1e-6);
+        assert!((model.quality(&n, 0.0, 0) - 0.16).abs() < 1e-6);
+        assert!((model.quality(&n, 1.0, 2) - 0.2).abs() < 1e-6);
+        let promo = Note { promotional: 1.0, ..n };
+        assert!((model.quality(&promo, 1.0, 0) - 0.4).abs() < 1e-6);
+    }
+
+    #[test]
+    fn social_proof_raises_quality_only_when_switched_on() {
+        let n = Note { visible_likes: 1000, ..note(0.5) };
+        let off = ReactionModel::new(&BehaviourConfig::default());
+        let on = ReactionModel::new(&BehaviourConfig { social_proof: 0.5, ..Default::default() });
+        let q_off = off.quality(&n, 1.0, 0);
+        assert!((on.quality(&n, 1.0, 0) / q_off - 1.5).abs() < 1e-3);
+    }
+
+    #[test]
+    fn better_notes_are_opened_and_liked_more_and_flicked_away_less() {
+        let model = ReactionModel::new(&BehaviourConfig::default());
+        let mut rng = stream(3, Stream::React, 0, 0);
+        let tally = |q: f32, rng: &mut SimRng| {
+            let (mut open, mut like, mut quick) = (0, 0, 0);
+            for _ in 0..100_000 {
+                let r = react(&model, q, &[1.0; 5], true, false, rng);
+                open += r.opened as u32;
+                like += r.like as u32;
+                quick += r.quick_scroll as u32;
+            }
+            (open, like, quick)
+        };
+        let (o_lo, l_lo, q_lo) = tally(0.2, &mut rng);
+        let (o_hi, l_hi, q_hi) = tally(0.7, &mut rng);
+        assert!(o_hi > 2 * o_lo && l_hi > 4 * l_lo && q_hi * 2 < q_lo, "{o_lo} {o_hi} {l_lo} {l_hi} {q_lo} {q_hi}");
+        // open rate is open * 2q: 0.14 * 1.4 = 0.196 at q = 0.7
+        assert!((o_hi as f64 / 100_000.0 - 0.196).abs() < 0.005);
+    }
+}

@@ -1,0 +1,261 @@
+//! The hot path: viewers who open the app get their feed slots filled (expose), scroll through
+//! them (react), and what they shared or followed is passed on (spread).
+//!
+//! Viewers are split into fixed chunks of `CHUNK`; each chunk has its own random streams and
+//! buffers, and chunks are processed in parallel. Results never depend on how many threads run:
+//! the chunking is fixed, counters are integer adds, and everything order-sensitive (shares,
+//! follows) is merged afterwards in chunk order.
+
+use super::agents::*;
+use super::behaviour::{ReactionModel, react as draw_reaction};
+use super::rng::{Stream, stream};
+use super::sessions::schedule_next_session;
+use super::{Clock, ScenarioRes};
+use crate::recommender::{PickContext, Recommender};
+use bevy::prelude::*;
+use rand::Rng;
+use rayon::prelude::*;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Viewers per chunk: big enough to amortise scheduling, small enough to balance two cores.
+pub const CHUNK: usize = 4096;
+/// Failed picks (nothing to show, or already seen) before a session's feed is given up as exhausted.
+const MAX_MISSES: u32 = 12;
+
+#[derive(Clone, Copy, Debug)]
+struct Session {
+    /// Viewer index within the chunk.
+    viewer: u32,
+    start: u32,
+    len: u32,
+}
+
+/// Totals of one chunk for one tick.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    pub sessions: u64,
+    pub impressions: u64,
+    pub engagements: u64,
+    pub churned: u32,
+}
+
+/// Reused per-chunk buffers (no allocation per impression once warmed up).
+#[derive(Default)]
+pub struct ChunkBuffer {
+    sessions: Vec<Session>,
+    slots: Vec<u32>,
+    shares: Vec<(u32, u32)>,
+    follows: Vec<u32>,
+    tally: Tally,
+}
+
+#[derive(Resource, Default)]
+pub struct FeedBuffers {
+    chunks: Vec<ChunkBuffer>,
+}
+
+/// Running totals across ticks.
+#[derive(Resource, Default, Clone, Debug)]
+pub struct TickStats {
+    pub last_tick_impressions: u64,
+    pub impressions: u64,
+    pub engagements: u64,
+    pub sessions: u64,
+}
+
+pub(super) fn expose(
+    viewers: Res<Viewers>,
+    notes: Res<Notes>,
+    creators: Res<Creators>,
+    recommender: Res<Recommender>,
+    clock: Res<Clock>,
+    scenario: Res<ScenarioRes>,
+    mut buffers: ResMut<FeedBuffers>,
+) {
+    let chunks = viewers.list.len().div_ceil(CHUNK);
+    buffers.chunks.resize_with(chunks, ChunkBuffer::default);
+    let tick = clock.tick;
+    let config = &recommender.config;
+    let ctx = PickContext {
+        notes: &notes,
+        creators: &creators.list,
+        config,
+        tick,
+        window_start: notes.first_since(tick.saturating_sub(clock.hours_to_ticks(config.window_hours))),
+        following_since: tick.saturating_sub(clock.hours_to_ticks(72.0)),
+    };
+    let seed = scenario.0.seed;
+    let recommender = &*recommender;
+    viewers.list.par_chunks(CHUNK).zip(buffers.chunks.par_iter_mut()).enumerate().for_each(|(c, (chunk, buf))| {
+        buf.sessions.clear();
+        buf.slots.clear();
+        let mut rng = stream(seed, Stream::Expose, tick as u64, c as u64);
+        for (local, viewer) in chunk.iter().enumerate() {
+            if !viewer.active || viewer.next_session > tick {
+                continue;
+            }
+            let depth = session_depth(viewer, rng.random::<f32>());
+            let start = buf.slots.len();
+            for &note in &viewer.inbox[..viewer.inbox_len as usize] {
+                if buf.slots.len() - start < depth && !viewer.has_seen(note) {
+                    buf.slots.push(note);
+                }
+            }
+            let mut misses = 0;
+            while buf.slots.len() - start < depth && misses < MAX_MISSES {
+                match recommender.pick(&ctx, viewer, &mut rng) {
+                    Some(note) if !viewer.has_seen(note) && !buf.slots[start..].contains(&note) => {
+                        buf.slots.push(note);
+                    }
+                    Some(_) => misses += 1,
+                    None => misses += 2,
+                }
+            }
+            buf.sessions.push(Session { viewer: local as u32, start: start as u32, len: (buf.slots.len() - start) as u32 });
+        }
+    });
+}
+
+/// Notes a viewer is willing to scroll this session: around their usual length, shorter when bored.
+#[inline]
+fn session_depth(viewer: &Viewer, u: f32) -> usize {
+    let mood = 0.6 + 0.8 * viewer.satisfaction;
+    (viewer.session_length * (0.5 + u) * mood).round().max(1.0) as usize
+}
+
+pub(super) fn react(
+    mut viewers: ResMut<Viewers>,
+    notes: Res<Notes>,
+    creators: Res<Creators>,
+    clock: Res<Clock>,
+    scenario: Res<ScenarioRes>,
+    mut buffers: ResMut<FeedBuffers>,
+    mut stats: ResMut<TickStats>,
+) {
+    let model = ReactionModel::new(&scenario.0.behaviour);
+    let churn_below = scenario.0.behaviour.churn_below as f32;
+    let churn_chance = scenario.0.behaviour.churn_chance as f32;
+    let seed = scenario.0.seed;
+    let tick = clock.tick;
+    let clock = &*clock;
+    let notes = &*notes;
+    let creators = &creators.list;
+    viewers.list.par_chunks_mut(CHUNK).zip(buffers.chunks.par_iter_mut()).enumerate().for_each(|(c, (chunk, buf))| {
+        let mut rng = stream(seed, Stream::React, tick as u64, c as u64);
+        buf.shares.clear();
+        buf.follows.clear();
+        let mut tally = Tally::default();
+        let base = (c * CHUNK) as u32;
+        for session in &buf.sessions {
+            let viewer = &mut chunk[session.viewer as usize];
+            let me = base + session.viewer;
+            tally.sessions += 1;
+            viewer.inbox_len = 0;
+            let slots = &buf.slots[session.start as usize..(session.start + session.len) as usize];
+            for &id in slots {
+                let note = &notes.list[id as usize];
+                let counters = &notes.counters[id as usize];
+                let author = note.creator;
+                let quality = model.quality(note, viewer.interest_in(note.topic), viewer.recent_count(author));
+                let can_follow = creators[author as usize].user != me && viewer.follows.len() < MAX_FOLLOWS && !viewer.follows_creator(author);
+                let r = draw_reaction(&model, quality, &viewer.propensity, can_follow, note.format == Format::Video, &mut rng);
+                counters.impressions.fetch_add(1, Relaxed);
+                if !viewer.has_seen(id) {
+                    counters.reach.fetch_add(1, Relaxed);
+                }
+                viewer.remember(id, author);
+                tally.impressions += 1;
+                if r.dwell_seconds > 0 {
+                    counters.dwell_seconds.fetch_add(r.dwell_seconds, Relaxed);
+                }
+                if r.opened {
+                    counters.clicks.fetch_add(1, Relaxed);
+                    if r.like {
+                        counters.likes.fetch_add(1, Relaxed);
+                    }
+                    if r.short_comment {
+                        counters.short_comments.fetch_add(1, Relaxed);
+                    }
+                    if r.deep_comment {
+                        counters.deep_comments.fetch_add(1, Relaxed);
+                    }
+                    if r.save {
+                        counters.saves.fetch_add(1, Relaxed);
+                    }
+                    if r.share {
+                        counters.shares.fetch_add(1, Relaxed);
+                        buf.shares.push((me, id));
+                    }
+                    if r.follow {
+                        counters.follows.fetch_add(1, Relaxed);
+                        viewer.follows.push(author);
+                        buf.follows.push(author);
+                    }
+                    tally.engagements += (r.like as u64)
+                        + (r.short_comment as u64)
+                        + (r.deep_comment as u64)
+                        + (r.save as u64)
+                        + (r.share as u64)
+                        + (r.follow as u64);
+                }
+                viewer.satisfaction += model.satisfaction_memory * (r.reward - viewer.satisfaction);
+                if r.quick_scroll {
+                    counters.quick_scrolls.fetch_add(1, Relaxed);
+                    if rng.random::<f32>() < model.leave_after_quick_scroll * (1.0 - viewer.satisfaction) {
+                        break;
+                    }
+                }
+            }
+            if viewer.satisfaction < churn_below && viewer.creator == NONE && rng.random::<f32>() < churn_chance {
+                viewer.active = false;
+                tally.churned += 1;
+                continue;
+            }
+            viewer.next_session = schedule_next_session(viewer, tick, clock, &mut rng);
+        }
+        buf.tally = tally;
+    });
+    let mut tick_impressions = 0;
+    for buf in &buffers.chunks {
+        tick_impressions += buf.tally.impressions;
+        stats.engagements += buf.tally.engagements;
+        stats.sessions += buf.tally.sessions;
+        viewers.churned += buf.tally.churned;
+    }
+    stats.impressions += tick_impressions;
+    stats.last_tick_impressions = tick_impressions;
+}
+
+pub(super) fn spread(
+    mut viewers: ResMut<Viewers>,
+    mut creators: ResMut<Creators>,
+    buffers: Res<FeedBuffers>,
+    clock: Res<Clock>,
+    scenario: Res<ScenarioRes>,
+) {
+    let mut rng = stream(scenario.0.seed, Stream::Spread, clock.tick as u64, 0);
+    let fanout = scenario.0.behaviour.share_fanout as usize;
+    for buf in &buffers.chunks {
+        for &creator in &buf.follows {
+            creators.list[creator as usize].followers += 1;
+        }
+        for &(sharer, note) in &buf.shares {
+            let sharer = &viewers.list[sharer as usize];
+            let circle_len = sharer.circle_len as usize;
+            if circle_len == 0 {
+                continue;
+            }
+            let circle = sharer.circle;
+            // Reach `fanout` distinct people of the circle, starting at a random one.
+            let first = rng.random_range(0..circle_len);
+            for k in 0..fanout.min(circle_len) {
+                let friend = circle[(first + k) % circle_len];
+                if let Some(v) = viewers.list.get_mut(friend as usize)
+                    && v.active
+                {
+                    v.push_inbox(note);
+                }
+            }
+        }
+    }
+}

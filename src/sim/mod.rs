@@ -1,0 +1,229 @@
+//! The simulation core: no rendering here. `simulation_app` builds a Bevy `App` from a scenario;
+//! each run of the `SimTick` schedule is one tick, with its systems in one fixed order:
+//!
+//! 1. `Post`    timeline events, new viewers arrive, creators post notes
+//! 2. `Expose`  the recommender prepares, then fills the feed slots of viewers who open the app
+//! 3. `React`   viewers scroll their slots: dwell or flick away, like, comment, save, share, follow
+//! 4. `Spread`  shares reach the sharer's circle, follows update follower counts
+//! 5. `Learn`   the recommender reads the signals (stages, authority, decay)
+//! 6. `Measure` metrics are sampled, the clock advances
+
+pub mod agents;
+pub mod behaviour;
+mod feed;
+pub mod population;
+mod post;
+pub mod rng;
+pub mod sessions;
+mod timeline;
+
+pub use feed::{CHUNK, FeedBuffers, TickStats};
+
+use crate::metrics::collector::{MetricsHistory, measure};
+use crate::recommender::{Recommender, TickContext};
+use crate::scenario::Scenario;
+use agents::*;
+use bevy::ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
+use bevy::prelude::*;
+
+/// The schedule that advances the world by one tick.
+#[derive(ScheduleLabel, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SimTick;
+
+/// The phases of a tick, chained in this order.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TickSet {
+    Post,
+    Expose,
+    React,
+    Spread,
+    Learn,
+    Measure,
+}
+
+/// The scenario the world was built from, with live edits applied.
+#[derive(Resource, Clone)]
+pub struct ScenarioRes(pub Scenario);
+
+/// Simulated time.
+#[derive(Resource, Clone, Debug)]
+pub struct Clock {
+    /// The tick being simulated (ticks completed so far, between ticks).
+    pub tick: u32,
+    pub tick_minutes: u32,
+    pub ticks_per_day: f64,
+    pub total_ticks: u32,
+    pub topics: usize,
+    pub diurnal_amplitude: f64,
+    pub peak_hour: f64,
+}
+
+impl Clock {
+    pub fn new(s: &Scenario) -> Self {
+        Self {
+            tick: 0,
+            tick_minutes: s.tick_minutes,
+            ticks_per_day: s.ticks_per_day(),
+            total_ticks: s.total_ticks(),
+            topics: s.topics as usize,
+            diurnal_amplitude: s.viewers.diurnal_amplitude,
+            peak_hour: s.viewers.peak_hour,
+        }
+    }
+    pub fn hours_to_ticks(&self, hours: f64) -> u32 {
+        (hours * 60.0 / self.tick_minutes as f64).round().max(0.0) as u32
+    }
+    pub fn ticks_to_hours(&self, ticks: u32) -> f64 {
+        ticks as f64 * self.tick_minutes as f64 / 60.0
+    }
+    pub fn hours(&self) -> f64 {
+        self.ticks_to_hours(self.tick)
+    }
+    /// Session-rate multiplier at (fractional) tick `t`: 1 + A cos(2π (hour − peak) / 24).
+    pub fn diurnal(&self, t: f64) -> f64 {
+        let hour = (t * self.tick_minutes as f64 / 60.0).rem_euclid(24.0);
+        1.0 + self.diurnal_amplitude * libm::cos(std::f64::consts::TAU * (hour - self.peak_hour) / 24.0)
+    }
+}
+
+/// Who is around to be reached: active viewers overall and per topic (refreshed hourly).
+#[derive(Resource, Clone, Debug, Default)]
+pub struct Audience {
+    pub active: u32,
+    /// Active viewers with each topic among their interests.
+    pub by_topic: Vec<u32>,
+    /// Share of all interest weight on each topic (sums to 1).
+    pub topic_share: Vec<f64>,
+}
+
+impl Audience {
+    pub fn measure(viewers: &Viewers, topics: usize) -> Self {
+        let mut by_topic = vec![0u32; topics];
+        let mut weight = vec![0f64; topics];
+        let mut active = 0;
+        for v in viewers.list.iter().filter(|v| v.active) {
+            active += 1;
+            let n = v.n_topics as usize;
+            let total: f32 = v.interest[..n].iter().sum();
+            for i in 0..n {
+                by_topic[v.topics[i] as usize] += 1;
+                weight[v.topics[i] as usize] += (v.interest[i] / total) as f64;
+            }
+        }
+        let sum: f64 = weight.iter().sum::<f64>().max(1e-12);
+        Self { active, by_topic, topic_share: weight.iter().map(|w| w / sum).collect() }
+    }
+}
+
+/// Builds the simulation app for a scenario: population, recommender, systems. Used by the
+/// command line, the tests and the window alike.
+pub fn simulation_app(scenario: Scenario) -> App {
+    let mut app = App::new();
+    app.add_plugins(SimPlugin { scenario });
+    app
+}
+
+/// Adds the whole simulation (resources and the `SimTick` schedule) to an app.
+pub struct SimPlugin {
+    pub scenario: Scenario,
+}
+
+impl Plugin for SimPlugin {
+    fn build(&self, app: &mut App) {
+        insert_world(app.world_mut(), &self.scenario);
+        let mut schedule = Schedule::new(SimTick);
+        // Systems run one after another anyway; the heavy ones spread over the cores themselves.
+        schedule.set_executor(SingleThreadedExecutor::new());
+        schedule.configure_sets(
+            (TickSet::Post, TickSet::Expose, TickSet::React, TickSet::Spread, TickSet::Learn, TickSet::Measure).chain(),
+        );
+        schedule.add_systems((
+            (timeline::apply_timeline, post::arrive, post::post_notes).chain().in_set(TickSet::Post),
+            (prepare_recommender, feed::expose).chain().in_set(TickSet::Expose),
+            feed::react.in_set(TickSet::React),
+            feed::spread.in_set(TickSet::Spread),
+            learn.in_set(TickSet::Learn),
+            (measure, advance_clock).chain().in_set(TickSet::Measure),
+        ));
+        app.add_schedule(schedule);
+    }
+}
+
+/// (Re)creates every simulation resource from a scenario; also how the window resets a run.
+pub fn insert_world(world: &mut World, scenario: &Scenario) {
+    let clock = Clock::new(scenario);
+    let (viewers, creators) = population::build(scenario, &clock);
+    let audience = Audience::measure(&viewers, clock.topics);
+    world.insert_resource(Recommender::new(scenario.recommender.clone()));
+    world.insert_resource(FeedBuffers::default());
+    world.insert_resource(TickStats::default());
+    world.insert_resource(MetricsHistory::default());
+    world.insert_resource(timeline::Timeline::new(scenario));
+    world.insert_resource(Notes::default());
+    world.insert_resource(viewers);
+    world.insert_resource(creators);
+    world.insert_resource(audience);
+    world.insert_resource(clock);
+    world.insert_resource(ScenarioRes(scenario.clone()));
+}
+
+fn prepare_recommender(
+    mut recommender: ResMut<Recommender>,
+    mut notes: ResMut<Notes>,
+    mut creators: ResMut<Creators>,
+    clock: Res<Clock>,
+    audience: Res<Audience>,
+    scenario: Res<ScenarioRes>,
+    stats: Res<TickStats>,
+) {
+    let recommender = &mut *recommender;
+    recommender.sync(notes.len());
+    let config = recommender.config.clone();
+    let mut ctx = TickContext {
+        notes: &mut notes,
+        creators: &mut creators,
+        config: &config,
+        clock: &clock,
+        audience: &audience,
+        seed: scenario.0.seed,
+        last_tick_impressions: stats.last_tick_impressions,
+    };
+    recommender.prepare(&mut ctx);
+}
+
+fn learn(
+    mut recommender: ResMut<Recommender>,
+    mut notes: ResMut<Notes>,
+    mut creators: ResMut<Creators>,
+    clock: Res<Clock>,
+    mut audience: ResMut<Audience>,
+    viewers: Res<Viewers>,
+    scenario: Res<ScenarioRes>,
+    stats: Res<TickStats>,
+) {
+    if clock.tick % clock.hours_to_ticks(1.0).max(1) == 0 {
+        *audience = Audience::measure(&viewers, clock.topics);
+    }
+    let config = recommender.config.clone();
+    let mut ctx = TickContext {
+        notes: &mut notes,
+        creators: &mut creators,
+        config: &config,
+        clock: &clock,
+        audience: &audience,
+        seed: scenario.0.seed,
+        last_tick_impressions: stats.last_tick_impressions,
+    };
+    recommender.learn(&mut ctx);
+}
+
+fn advance_clock(mut clock: ResMut<Clock>) {
+    clock.tick += 1;
+}
+
+/// Runs `n` ticks on an app built by `simulation_app`.
+pub fn run_ticks(app: &mut App, n: u32) {
+    for _ in 0..n {
+        app.world_mut().run_schedule(SimTick);
+    }
+}

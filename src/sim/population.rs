@@ -1,0 +1,266 @@
+//! Building the population from a scenario: viewers with interests and social circles, creator
+//! groups of each archetype, and the initial follow graph; also new arrivals over time.
+
+use super::Clock;
+use super::agents::*;
+use super::rng::{SimRng, Stream, normal, stream};
+use super::sessions::schedule_next_session;
+use crate::scenario::{CreatorGroup, Dist, Scenario};
+use rand::Rng;
+
+/// Topic popularity: a gentle Zipf curve, so some topics have larger audiences than others.
+pub fn topic_popularity(topics: u32) -> Vec<f64> {
+    let raw: Vec<f64> = (0..topics).map(|k| 1.0 / (1.0 + 0.35 * k as f64)).collect();
+    let total: f64 = raw.iter().sum();
+    raw.iter().map(|w| w / total).collect()
+}
+
+fn draw_topic(rng: &mut SimRng, cumulative: &[f64]) -> u8 {
+    let u: f64 = rng.random();
+    cumulative.partition_point(|&c| c <= u).min(cumulative.len() - 1) as u8
+}
+
+fn cumulative(weights: &[f64]) -> Vec<f64> {
+    let mut acc = 0.0;
+    weights
+        .iter()
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect()
+}
+
+/// Draws `n` distinct topics by popularity.
+fn distinct_topics(rng: &mut SimRng, cumulative: &[f64], n: usize) -> ([u8; 3], u8) {
+    let mut out = [0u8; 3];
+    let mut len = 0usize;
+    let want = n.min(cumulative.len()).min(3);
+    let mut tries = 0;
+    while len < want && tries < 64 {
+        let t = draw_topic(rng, cumulative);
+        if !out[..len].contains(&t) {
+            out[len] = t;
+            len += 1;
+        }
+        tries += 1;
+    }
+    (out, len as u8)
+}
+
+pub fn sample(dist: &Dist, rng: &mut SimRng) -> f64 {
+    match *dist {
+        Dist::Fixed(v) => v,
+        Dist::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
+        Dist::Normal { mean, sd } => mean + sd * normal(rng),
+        Dist::LogNormal { median, sigma } => median * libm::exp(sigma * normal(rng)),
+    }
+}
+
+/// Makes one viewer with random interests and propensities.
+pub fn new_viewer(rng: &mut SimRng, scenario: &Scenario, topic_cdf: &[f64], now: u32, clock: &Clock) -> Viewer {
+    let cfg = &scenario.viewers;
+    let (topics, n_topics) = distinct_topics(rng, topic_cdf, cfg.interests as usize);
+    const MATCH: [f32; 3] = [1.0, 0.6, 0.35];
+    let mut interest = [0.0f32; 3];
+    interest[..n_topics as usize].copy_from_slice(&MATCH[..n_topics as usize]);
+    let mut propensity = [0.0f32; 5];
+    for p in &mut propensity {
+        *p = libm::exp(0.4 * normal(rng)) as f32;
+    }
+    let mut viewer = Viewer {
+        topics,
+        interest,
+        n_topics,
+        active: true,
+        inbox_len: 0,
+        circle_len: 0,
+        propensity,
+        sessions_per_day: (cfg.sessions_per_day * libm::exp(0.5 * normal(rng) - 0.125)) as f32,
+        session_length: (cfg.session_length * libm::exp(0.3 * normal(rng) - 0.045)) as f32,
+        satisfaction: (0.5 + 0.1 * normal(rng)).clamp(0.2, 0.8) as f32,
+        next_session: 0,
+        creator: NONE,
+        seen_pos: 0,
+        recent_pos: 0,
+        seen: [NONE; SEEN_MEMORY],
+        recent_creators: [NONE; CREATOR_MEMORY],
+        inbox: [NONE; INBOX],
+        circle: [NONE; MAX_CIRCLE],
+        follows: Vec::new(),
+    };
+    viewer.next_session = schedule_next_session(&viewer, now, clock, rng);
+    viewer
+}
+
+/// Fills a viewer's circle (the people who see what they share), half from their main topic.
+fn draw_circle(rng: &mut SimRng, me: u32, circle: u32, population: u32, by_topic: &[Vec<u32>], topic: u8) -> ([u32; MAX_CIRCLE], u8) {
+    let mut out = [NONE; MAX_CIRCLE];
+    let mut len = 0usize;
+    let want = (circle as usize).min(MAX_CIRCLE).min(population.saturating_sub(1) as usize);
+    let mut tries = 0;
+    while len < want && tries < 4 * MAX_CIRCLE {
+        tries += 1;
+        let pool = &by_topic[topic as usize];
+        let other = if rng.random::<bool>() && !pool.is_empty() {
+            pool[rng.random_range(0..pool.len())]
+        } else {
+            rng.random_range(0..population)
+        };
+        if other != me && !out[..len].contains(&other) {
+            out[len] = other;
+            len += 1;
+        }
+    }
+    (out, len as u8)
+}
+
+/// Viewers of each topic, by id, for drawing followers and circles with some homophily.
+pub fn viewers_by_topic(viewers: &[Viewer], topics: u32) -> Vec<Vec<u32>> {
+    let mut by_topic = vec![Vec::new(); topics as usize];
+    for (id, v) in viewers.iter().enumerate() {
+        for &t in &v.topics[..v.n_topics as usize] {
+            by_topic[t as usize].push(id as u32);
+        }
+    }
+    by_topic
+}
+
+/// Builds viewers, creators and the initial follow graph.
+pub fn build(scenario: &Scenario, clock: &Clock) -> (Viewers, Creators) {
+    let mut rng = stream(scenario.seed, Stream::Population, 0, 0);
+    let topic_cdf = cumulative(&topic_popularity(scenario.topics));
+    let count = scenario.viewers.count;
+    let mut list: Vec<Viewer> = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        list.push(new_viewer(&mut rng, scenario, &topic_cdf, 0, clock));
+    }
+    let mut viewers = Viewers { list, churned: 0 };
+    let mut creators = Creators::default();
+    let mut next_user = 0u32;
+    for (group_index, group) in scenario.creators.iter().enumerate() {
+        let mut group_rng = stream(scenario.seed, Stream::Population, 1, group_index as u64);
+        let users: Vec<u32> = (next_user..next_user + group.count).collect();
+        next_user += group.count;
+        add_creators(&mut creators, &mut viewers, group, group_index as u32, &users, &topic_cdf, 0, &mut group_rng);
+    }
+    let by_topic = viewers_by_topic(&viewers.list, scenario.topics);
+    let mut circle_rng = stream(scenario.seed, Stream::Population, 2, 0);
+    for id in 0..count {
+        let topic = viewers.list[id as usize].topics[0];
+        let (circle, len) = draw_circle(&mut circle_rng, id, scenario.viewers.circle, count, &by_topic, topic);
+        viewers.list[id as usize].circle = circle;
+        viewers.list[id as usize].circle_len = len;
+    }
+    let mut follow_rng = stream(scenario.seed, Stream::Population, 3, 0);
+    for c in 0..creators.list.len() {
+        let wanted = creators.list[c].initial_followers;
+        let niche = creators.list[c].niche[0];
+        give_initial_followers(&mut creators, &mut viewers, c as u32, wanted, &by_topic[niche as usize], &mut follow_rng);
+    }
+    (viewers, creators)
+}
+
+/// Adds a group of creators on the given users; the users' interests become the creators' niches.
+#[allow(clippy::too_many_arguments)]
+pub fn add_creators(
+    creators: &mut Creators,
+    viewers: &mut Viewers,
+    group: &CreatorGroup,
+    group_index: u32,
+    users: &[u32],
+    topic_cdf: &[f64],
+    now: u32,
+    rng: &mut SimRng,
+) {
+    let total_formats = (group.formats.carousel + group.formats.video + group.formats.live).max(1e-9);
+    for &user in users {
+        let (niche, n_niche) = distinct_topics(rng, topic_cdf, group.niche_topics as usize);
+        let id = creators.list.len() as u32;
+        let initial_followers = sample(&group.followers, rng).round().clamp(0.0, (viewers.list.len() / 2) as f64) as u32;
+        creators.list.push(Creator {
+            user,
+            archetype: group.archetype,
+            group: group_index,
+            skill: sample(&group.skill, rng).clamp(0.01, 1.0) as f32,
+            promotional: sample(&group.promotional, rng).clamp(0.0, 1.0) as f32,
+            effort: group.effort as f32,
+            posts_per_day: group.posts_per_day as f32,
+            niche,
+            n_niche,
+            verified: group.verified,
+            formats: [
+                (group.formats.carousel / total_formats) as f32,
+                (group.formats.video / total_formats) as f32,
+                (group.formats.live / total_formats) as f32,
+            ],
+            initial_followers,
+            followers: 0,
+            authority: 1.0,
+            posts: 0,
+            joined_tick: now,
+            latest: [NONE; 3],
+        });
+        let viewer = &mut viewers.list[user as usize];
+        viewer.creator = id;
+        viewer.topics = niche;
+        viewer.n_topics = n_niche;
+        viewer.interest = [1.0, 0.6, 0.35];
+    }
+}
+
+/// Makes `wanted` viewers follow creator `c`: most from its niche's audience, the rest from anyone.
+pub fn give_initial_followers(creators: &mut Creators, viewers: &mut Viewers, c: u32, wanted: u32, niche_audience: &[u32], rng: &mut SimRng) {
+    let population = viewers.list.len() as u32;
+    let me = creators.list[c as usize].user;
+    let mut added = 0u32;
+    let mut tries = 0u64;
+    while added < wanted && tries < 3 * wanted as u64 + 16 {
+        tries += 1;
+        let v = if rng.random::<f64>() < 0.8 && !niche_audience.is_empty() {
+            niche_audience[rng.random_range(0..niche_audience.len())]
+        } else {
+            rng.random_range(0..population)
+        };
+        let viewer = &mut viewers.list[v as usize];
+        if v == me || viewer.follows.len() >= MAX_FOLLOWS || viewer.follows.last() == Some(&c) || viewer.follows_creator(c) {
+            continue;
+        }
+        viewer.follows.push(c);
+        added += 1;
+    }
+    creators.list[c as usize].followers += added;
+    creators.list[c as usize].initial_followers = creators.list[c as usize].followers;
+}
+
+/// New users joining during the run (Poisson arrivals per tick).
+pub fn arrivals(scenario: &Scenario, viewers: &mut Viewers, clock: &Clock) -> u32 {
+    let mut rng = stream(scenario.seed, Stream::Arrivals, clock.tick as u64, 0);
+    let per_tick = scenario.viewers.arrivals_per_day / clock.ticks_per_day;
+    let n = super::rng::poisson(&mut rng, per_tick);
+    if n == 0 {
+        return 0;
+    }
+    let topic_cdf = cumulative(&topic_popularity(scenario.topics));
+    let population = viewers.list.len() as u32;
+    for _ in 0..n {
+        let id = viewers.list.len() as u32;
+        let mut v = new_viewer(&mut rng, scenario, &topic_cdf, clock.tick, clock);
+        let want = (scenario.viewers.circle as usize).min(MAX_CIRCLE);
+        for slot in 0..want {
+            v.circle[slot] = rng.random_range(0..population.max(1));
+        }
+        v.circle_len = want as u8;
+        if population == 0 {
+            v.circle_len = 0;
+        }
+        let _ = id;
+        viewers.list.push(v);
+    }
+    n
+}
+
+/// Cumulative topic popularity, for callers that add creators during a run.
+pub fn topic_cdf(topics: u32) -> Vec<f64> {
+    cumulative(&topic_popularity(topics))
+}

@@ -1,0 +1,98 @@
+//! Creators post notes (a Poisson rate per creator, with format, images, text, hashtags and how
+//! promotional the note is), and new viewers join.
+
+use super::agents::*;
+use super::population::arrivals;
+use super::rng::{Stream, normal, poisson, stream};
+use super::{Clock, ScenarioRes};
+use bevy::prelude::*;
+use rand::Rng;
+
+pub(super) fn arrive(mut viewers: ResMut<Viewers>, clock: Res<Clock>, scenario: Res<ScenarioRes>) {
+    arrivals(&scenario.0, &mut viewers, &clock);
+}
+
+pub(super) fn post_notes(mut creators: ResMut<Creators>, mut notes: ResMut<Notes>, clock: Res<Clock>, scenario: Res<ScenarioRes>) {
+    let mut rng = stream(scenario.0.seed, Stream::Post, clock.tick as u64, 0);
+    let tick = clock.tick;
+    for (id, creator) in creators.list.iter_mut().enumerate() {
+        let n = poisson(&mut rng, creator.posts_per_day as f64 / clock.ticks_per_day);
+        for _ in 0..n {
+            let note = compose(creator, id as u32, tick, &mut rng);
+            let note_id = notes.list.len() as u32;
+            notes.list.push(note);
+            notes.counters.push(NoteCounters::default());
+            notes.trace.push(Vec::new());
+            creator.push_latest(note_id);
+            creator.posts += 1;
+        }
+    }
+}
+
+/// Draws one note by this creator.
+pub fn compose(creator: &Creator, creator_id: u32, tick: u32, rng: &mut super::rng::SimRng) -> Note {
+    // The first niche topic carries most of a creator's posts.
+    let topic = if creator.n_niche > 1 && rng.random::<f32>() > 0.6 {
+        creator.niche[rng.random_range(1..creator.n_niche as usize)]
+    } else {
+        creator.niche[0]
+    };
+    let u: f32 = rng.random();
+    let format = if u < creator.formats[0] {
+        Format::Carousel
+    } else if u < creator.formats[0] + creator.formats[1] {
+        Format::Video
+    } else {
+        Format::Live
+    };
+    let effort = (creator.effort as f64 + 0.15 * normal(rng)).clamp(0.0, 1.0);
+    let images = match format {
+        Format::Carousel => (1.0 + 8.0 * effort).round() as u8,
+        _ => 1,
+    };
+    let text_len = (20.0 + 300.0 * effort * (0.5 + rng.random::<f64>())).round() as u16;
+    let hashtags = (8.0 * effort * rng.random::<f64>()).round() as u8;
+    let promotional = (creator.promotional as f64 + 0.1 * normal(rng)).clamp(0.0, 1.0) as f32;
+    let appeal = (creator.skill as f64 + 0.1 * normal(rng)).clamp(0.01, 1.0) as f32;
+    Note {
+        creator: creator_id,
+        topic,
+        format,
+        images,
+        hashtags,
+        text_len,
+        promotional,
+        appeal,
+        content_score: content_score(format, images, text_len, hashtags, promotional),
+        created_tick: tick,
+        max_stage: 0,
+        stop_reason: StopReason::StillRunning,
+        visible_likes: 0,
+        pool: PoolState::default(),
+    }
+}
+
+/// Completeness (images, text beyond ~100 characters, hashtags) and authenticity, 0..=1.
+pub fn content_score(format: Format, images: u8, text_len: u16, hashtags: u8, promotional: f32) -> f32 {
+    let image_score = match format {
+        Format::Carousel => (images as f32 / 5.0).min(1.0),
+        _ => 1.0,
+    };
+    let text_score = (text_len as f32 / 100.0).min(1.0);
+    let hashtag_score = (hashtags as f32 / 3.0).min(1.0);
+    let completeness = (image_score + text_score + hashtag_score) / 3.0;
+    0.6 * completeness + 0.4 * (1.0 - promotional)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_score_rewards_completeness_and_authenticity() {
+        assert!((content_score(Format::Carousel, 6, 150, 5, 0.0) - 1.0).abs() < 1e-6);
+        // one image (0.2), 50 chars (0.5), no hashtags (0): completeness 0.2333; fully promotional
+        assert!((content_score(Format::Carousel, 1, 50, 0, 1.0) - 0.14).abs() < 1e-6);
+        assert!(content_score(Format::Video, 1, 150, 3, 0.5) > content_score(Format::Video, 1, 150, 3, 0.9));
+    }
+}
