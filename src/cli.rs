@@ -2,7 +2,9 @@
 
 use crate::metrics::collector::MetricsHistory;
 use crate::output::{RunInfo, write_results};
-use crate::scenario::{self, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment};
+use crate::scenario::{
+    self, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment,
+};
 use crate::sim::{Clock, SimTick, simulation_app};
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -13,7 +15,11 @@ use std::time::Instant;
 pub const DEFAULT_SCENARIO: &str = "scenarios/baseline.ron";
 
 #[derive(Parser, Debug)]
-#[command(name = "feedlab", version, about = "Simulate a note-sharing platform and see whom its feed algorithm rewards")]
+#[command(
+    name = "feedlab",
+    version,
+    about = "Simulate a note-sharing platform and see whom its feed algorithm rewards"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -89,13 +95,20 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
             assignment: format!("--policy {name}"),
             message: format!(
                 "unknown policy, expected one of: {}",
-                PolicyKind::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+                PolicyKind::ALL
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })?;
         s.recommender = s.recommender.with_default_policy(policy);
     }
     for assignment in &o.set {
-        let fail = |message: String| ScenarioError::Override { assignment: assignment.clone(), message };
+        let fail = |message: String| ScenarioError::Override {
+            assignment: assignment.clone(),
+            message,
+        };
         let (field, value) = parse_assignment(assignment).map_err(fail)?;
         apply_override(&mut s, &field, &value).map_err(fail)?;
     }
@@ -115,7 +128,10 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
 pub fn run(args: &RunArgs) -> Result<()> {
     let scenario = load_scenario(&args.scenario, &args.overrides)?;
     if args.out.exists() && !args.out.is_dir() {
-        bail!("--out {}: exists and is not a directory", args.out.display());
+        bail!(
+            "--out {}: exists and is not a directory",
+            args.out.display()
+        );
     }
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.threads {
@@ -133,11 +149,17 @@ fn run_in_pool(scenario: &Scenario, args: &RunArgs, threads: usize) -> Result<()
     let mut app = simulation_app(scenario.clone());
     let setup_seconds = start.elapsed().as_secs_f64();
     let total = app.world().resource::<Clock>().total_ticks;
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(total as u64) };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total as u64)
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ticks, {elapsed} elapsed, {eta} left")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} ticks, {elapsed} elapsed, {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(scenario.name.clone());
     let sim_start = Instant::now();
@@ -147,11 +169,20 @@ fn run_in_pool(scenario: &Scenario, args: &RunArgs, threads: usize) -> Result<()
     }
     let simulate_seconds = sim_start.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let info = RunInfo { setup_seconds, simulate_seconds, threads };
+    let info = RunInfo {
+        setup_seconds,
+        simulate_seconds,
+        threads,
+    };
     write_results(app.world(), &args.out, &info)?;
     if !args.quiet {
         let world = app.world();
-        let last = world.resource::<MetricsHistory>().rows.last().cloned().unwrap_or_default();
+        let last = world
+            .resource::<MetricsHistory>()
+            .rows
+            .last()
+            .cloned()
+            .unwrap_or_default();
         let wall = setup_seconds + simulate_seconds;
         eprintln!(
             "{}: {} ticks, {} impressions in {:.2}s ({:.0} impressions/s); gini {:.3}, meritocracy {:.3}, influencer advantage {:.3}, newcomer breakthrough {:.3}\nresults in {}",
@@ -175,7 +206,15 @@ pub fn validate(files: &[PathBuf]) -> Result<()> {
     let mut failed = 0;
     for file in files {
         match scenario::load(file) {
-            Ok(s) => println!("{}: ok ({}: {} viewers, {} creators, {} days, policy {})", file.display(), s.name, s.viewers.count, s.creator_count(), s.days, s.recommender.policy),
+            Ok(s) => println!(
+                "{}: ok ({}: {} viewers, {} creators, {} days, policy {})",
+                file.display(),
+                s.name,
+                s.viewers.count,
+                s.creator_count(),
+                s.days,
+                s.recommender.policy
+            ),
             Err(e) => {
                 failed += 1;
                 eprintln!("{e}");

@@ -28,5 +28,7 @@ fn gui(args: GuiArgs) -> anyhow::Result<()> {
 
 #[cfg(not(feature = "gui"))]
 fn gui(_args: GuiArgs) -> anyhow::Result<()> {
-    anyhow::bail!("this feedlab was built without the window (--no-default-features); use `feedlab run SCENARIO --out DIR`")
+    anyhow::bail!(
+        "this feedlab was built without the window (--no-default-features); use `feedlab run SCENARIO --out DIR`"
+    )
 }

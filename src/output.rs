@@ -24,17 +24,26 @@ pub struct RunInfo {
 pub fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, contents).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, dir.join(name)).with_context(|| format!("cannot move {} into place", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join(name))
+        .with_context(|| format!("cannot move {} into place", tmp.display()))?;
     Ok(())
 }
 
 fn num(x: f64) -> String {
-    if x.is_finite() { format!("{x}") } else { "NaN".into() }
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        "NaN".into()
+    }
 }
 
 pub fn metrics_csv(history: &MetricsHistory) -> String {
     let mut out = String::new();
-    let header: Vec<&str> = crate::metrics::collector::MetricsRow::default().fields().iter().map(|f| f.0).collect();
+    let header: Vec<&str> = crate::metrics::collector::MetricsRow::default()
+        .fields()
+        .iter()
+        .map(|f| f.0)
+        .collect();
     out.push_str(&header.join(","));
     out.push('\n');
     for row in &history.rows {
@@ -116,7 +125,10 @@ pub fn notes_csv(notes: &Notes, clock: &Clock, recommender: &Recommender) -> Str
             c.follows,
             c.quick_scrolls,
             c.dwell_seconds,
-            num(crate::recommender::engagement_rate(&c, &recommender.config.weights)),
+            num(crate::recommender::engagement_rate(
+                &c,
+                &recommender.config.weights
+            )),
             n.stop_reason.name(),
         );
     }
@@ -124,7 +136,9 @@ pub fn notes_csv(notes: &Notes, clock: &Clock, recommender: &Recommender) -> Str
 }
 
 pub fn funnel_csv(notes: &Notes, clock: &Clock) -> String {
-    let mut out = String::from("note_id,stage,entered_hours,target,impressions,engagement_rate,threshold,negative_rate,outcome\n");
+    let mut out = String::from(
+        "note_id,stage,entered_hours,target,impressions,engagement_rate,threshold,negative_rate,outcome\n",
+    );
     for (id, trace) in notes.trace.iter().enumerate() {
         for r in trace {
             let _ = writeln!(
@@ -135,7 +149,11 @@ pub fn funnel_csv(notes: &Notes, clock: &Clock) -> String {
                 r.target,
                 r.impressions,
                 num(r.engagement_rate as f64),
-                if r.threshold.is_nan() { String::new() } else { num(r.threshold as f64) },
+                if r.threshold.is_nan() {
+                    String::new()
+                } else {
+                    num(r.threshold as f64)
+                },
                 num(r.negative_rate as f64),
                 r.outcome.name(),
             );
@@ -161,7 +179,14 @@ pub fn summary_json(world: &World, info: &RunInfo) -> Value {
     let mut last = Map::new();
     if let Some(row) = history.rows.last() {
         for (name, value) in row.fields() {
-            last.insert(name.into(), if value.is_finite() { json!(value) } else { Value::Null });
+            last.insert(
+                name.into(),
+                if value.is_finite() {
+                    json!(value)
+                } else {
+                    Value::Null
+                },
+            );
         }
     }
     let wall = info.setup_seconds + info.simulate_seconds;
@@ -189,13 +214,26 @@ pub fn summary_json(world: &World, info: &RunInfo) -> Value {
 
 /// Writes every output file of a run into `dir` (created if needed).
 pub fn write_results(world: &World, dir: &Path, info: &RunInfo) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
     let clock = world.resource::<Clock>();
     let notes = world.resource::<Notes>();
     let creators = world.resource::<Creators>();
-    write_atomic(dir, "metrics.csv", metrics_csv(world.resource::<MetricsHistory>()).as_bytes())?;
-    write_atomic(dir, "creators.csv", creators_csv(creators, notes).as_bytes())?;
-    write_atomic(dir, "notes.csv", notes_csv(notes, clock, world.resource::<Recommender>()).as_bytes())?;
+    write_atomic(
+        dir,
+        "metrics.csv",
+        metrics_csv(world.resource::<MetricsHistory>()).as_bytes(),
+    )?;
+    write_atomic(
+        dir,
+        "creators.csv",
+        creators_csv(creators, notes).as_bytes(),
+    )?;
+    write_atomic(
+        dir,
+        "notes.csv",
+        notes_csv(notes, clock, world.resource::<Recommender>()).as_bytes(),
+    )?;
     write_atomic(dir, "funnel.csv", funnel_csv(notes, clock).as_bytes())?;
     let summary = serde_json::to_string_pretty(&summary_json(world, info))?;
     write_atomic(dir, "summary.json", summary.as_bytes())?;

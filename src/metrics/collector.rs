@@ -19,6 +19,8 @@ pub struct MetricsRow {
     pub engagements: u64,
     pub engagement_rate: f64,
     pub gini_impressions: f64,
+    /// Gini of the impressions received in the last 24 simulated hours only (attention now).
+    pub gini_impressions_24h: f64,
     pub gini_followers: f64,
     pub top1_share: f64,
     pub top10_share: f64,
@@ -38,10 +40,14 @@ impl MetricsRow {
             ("churned_viewers", self.churned_viewers as f64),
             ("notes", self.notes as f64),
             ("impressions", self.impressions as f64),
-            ("impressions_last_interval", self.impressions_last_interval as f64),
+            (
+                "impressions_last_interval",
+                self.impressions_last_interval as f64,
+            ),
             ("engagements", self.engagements as f64),
             ("engagement_rate", self.engagement_rate),
             ("gini_impressions", self.gini_impressions),
+            ("gini_impressions_24h", self.gini_impressions_24h),
             ("gini_followers", self.gini_followers),
             ("top1_share", self.top1_share),
             ("top10_share", self.top10_share),
@@ -56,23 +62,46 @@ impl MetricsRow {
 #[derive(Resource, Default, Clone)]
 pub struct MetricsHistory {
     pub rows: Vec<MetricsRow>,
+    /// Impressions per creator at recent samples (tick, values), for the 24-hour Gini.
+    recent: std::collections::VecDeque<(u32, Vec<f64>)>,
 }
 
 /// Impressions received by each creator (summed over their notes).
 pub fn creator_impressions(creators: &Creators, notes: &Notes) -> Vec<f64> {
     let mut out = vec![0.0; creators.list.len()];
     for (id, note) in notes.list.iter().enumerate() {
-        out[note.creator as usize] += notes.counters[id].impressions.load(std::sync::atomic::Ordering::Relaxed) as f64;
+        out[note.creator as usize] += notes.counters[id]
+            .impressions
+            .load(std::sync::atomic::Ordering::Relaxed)
+            as f64;
     }
     out
 }
 
 /// Computes a row for the world as it is after `clock.tick` ticks.
-pub fn sample(clock: &Clock, viewers: &Viewers, creators: &Creators, notes: &Notes, stats: &TickStats, previous: Option<&MetricsRow>) -> MetricsRow {
+/// `day_ago` holds each creator's impressions 24 hours earlier (shorter at the start of a run).
+pub fn sample(
+    clock: &Clock,
+    viewers: &Viewers,
+    creators: &Creators,
+    notes: &Notes,
+    stats: &TickStats,
+    previous: Option<&MetricsRow>,
+    day_ago: Option<&[f64]>,
+) -> MetricsRow {
     let impressions = creator_impressions(creators, notes);
+    let last_day: Vec<f64> = impressions
+        .iter()
+        .enumerate()
+        .map(|(i, now)| now - day_ago.and_then(|d| d.get(i)).copied().unwrap_or(0.0))
+        .collect();
     let followers: Vec<f64> = creators.list.iter().map(|c| c.followers as f64).collect();
     let skill: Vec<f64> = creators.list.iter().map(|c| c.skill as f64).collect();
-    let initial: Vec<f64> = creators.list.iter().map(|c| c.initial_followers as f64).collect();
+    let initial: Vec<f64> = creators
+        .list
+        .iter()
+        .map(|c| c.initial_followers as f64)
+        .collect();
     let (mut newcomer_notes, mut newcomer_breakouts) = (0u32, 0u32);
     for note in &notes.list {
         if creators.list[note.creator as usize].initial_followers == 0 {
@@ -94,15 +123,28 @@ pub fn sample(clock: &Clock, viewers: &Viewers, creators: &Creators, notes: &Not
         impressions: stats.impressions,
         impressions_last_interval: stats.impressions - previous.map_or(0, |p| p.impressions),
         engagements: stats.engagements,
-        engagement_rate: if stats.impressions > 0 { stats.engagements as f64 / stats.impressions as f64 } else { 0.0 },
+        engagement_rate: if stats.impressions > 0 {
+            stats.engagements as f64 / stats.impressions as f64
+        } else {
+            0.0
+        },
         gini_impressions: gini(&impressions),
+        gini_impressions_24h: gini(&last_day),
         gini_followers: gini(&followers),
         top1_share: top_share(&impressions, 0.01),
         top10_share: top_share(&impressions, 0.10),
         meritocracy: spearman(&skill, &impressions),
         influencer_advantage: spearman(&initial, &impressions),
-        newcomer_breakthrough: if newcomer_notes > 0 { newcomer_breakouts as f64 / newcomer_notes as f64 } else { 0.0 },
-        mean_satisfaction: if active > 0 { satisfaction / active as f64 } else { 0.0 },
+        newcomer_breakthrough: if newcomer_notes > 0 {
+            newcomer_breakouts as f64 / newcomer_notes as f64
+        } else {
+            0.0
+        },
+        mean_satisfaction: if active > 0 {
+            satisfaction / active as f64
+        } else {
+            0.0
+        },
     }
 }
 
@@ -124,6 +166,26 @@ pub fn measure(
     }
     let mut after = clock.clone();
     after.tick = done;
-    let row = sample(&after, &viewers, &creators, &notes, &stats, history.rows.last());
+    let day = clock.hours_to_ticks(24.0);
+    while history.recent.len() > 1 && history.recent[1].0 + day <= done {
+        history.recent.pop_front();
+    }
+    let day_ago = history
+        .recent
+        .front()
+        .filter(|(tick, _)| tick + day <= done)
+        .map(|(_, v)| v.as_slice());
+    let row = sample(
+        &after,
+        &viewers,
+        &creators,
+        &notes,
+        &stats,
+        history.rows.last(),
+        day_ago,
+    );
     history.rows.push(row);
+    history
+        .recent
+        .push_back((done, creator_impressions(&creators, &notes)));
 }

@@ -13,7 +13,11 @@ pub fn gini(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     // Σᵢ Σⱼ |xᵢ − xⱼ| = 2 Σᵢ (2i − n + 1) x₍ᵢ₎ for 0-based ranks of the sorted values.
-    let weighted: f64 = sorted.iter().enumerate().map(|(i, &x)| (2.0 * i as f64 - n as f64 + 1.0) * x).sum();
+    let weighted: f64 = sorted
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (2.0 * i as f64 - n as f64 + 1.0) * x)
+        .sum();
     (2.0 * weighted) / (2.0 * n as f64 * total)
 }
 
@@ -65,7 +69,11 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
         sxx += dx * dx;
         syy += dy * dy;
     }
-    if sxx <= 0.0 || syy <= 0.0 { f64::NAN } else { sxy / (sxx * syy).sqrt() }
+    if sxx <= 0.0 || syy <= 0.0 {
+        f64::NAN
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
 }
 
 /// Spearman rank correlation with ties handled by average ranks; NaN when a side is constant.
@@ -119,9 +127,14 @@ mod tests {
 
     #[test]
     fn gini_agrees_with_the_pairwise_definition() {
-        let x: Vec<f64> = (0..57).map(|i| ((i * 37) % 11) as f64 * (i % 3) as f64).collect();
+        let x: Vec<f64> = (0..57)
+            .map(|i| ((i * 37) % 11) as f64 * (i % 3) as f64)
+            .collect();
         let n = x.len() as f64;
-        let pairwise: f64 = x.iter().flat_map(|a| x.iter().map(move |b| (a - b).abs())).sum();
+        let pairwise: f64 = x
+            .iter()
+            .flat_map(|a| x.iter().map(move |b| (a - b).abs()))
+            .sum();
         assert!((gini(&x) - pairwise / (2.0 * n * x.iter().sum::<f64>())).abs() < 1e-12);
     }
 
@@ -142,20 +155,41 @@ mod tests {
 
     #[test]
     fn spearman_matches_hand_computed_values() {
-        assert!(close(spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]), 1.0));
-        assert!(close(spearman(&[1.0, 2.0, 3.0, 4.0], &[9.0, 7.0, 4.0, 1.0]), -1.0));
+        assert!(close(
+            spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]),
+            1.0
+        ));
+        assert!(close(
+            spearman(&[1.0, 2.0, 3.0, 4.0], &[9.0, 7.0, 4.0, 1.0]),
+            -1.0
+        ));
         // ranks x: 1 2 3 4 5, y: 2 1 4 3 5 -> d² = 1+1+1+1+0 = 4 -> 1 - 6*4/(5*24) = 0.8
-        assert!(close(spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]), 0.8));
+        assert!(close(
+            spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]),
+            0.8
+        ));
         // with ties: x ranks 1, 2.5, 2.5, 4; y ranks 1 2 3 4.
         // mean 2.5; dx = -1.5,0,0,1.5; dy = -1.5,-.5,.5,1.5; sxy = 4.5; sxx = 4.5; syy = 5
-        assert!(close(spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 2.0, 3.0, 4.0]), 4.5 / (4.5f64 * 5.0).sqrt()));
+        assert!(close(
+            spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 2.0, 3.0, 4.0]),
+            4.5 / (4.5f64 * 5.0).sqrt()
+        ));
         assert!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
     }
 
     #[test]
     fn lorenz_points_run_from_origin_to_one() {
         let points = lorenz(&[0.0, 0.0, 1.0, 3.0], 10);
-        assert_eq!(points, vec![(0.0, 0.0), (0.25, 0.0), (0.5, 0.0), (0.75, 0.25), (1.0, 1.0)]);
+        assert_eq!(
+            points,
+            vec![
+                (0.0, 0.0),
+                (0.25, 0.0),
+                (0.5, 0.0),
+                (0.75, 0.25),
+                (1.0, 1.0)
+            ]
+        );
         let coarse = lorenz(&(0..1000).map(|i| i as f64).collect::<Vec<_>>(), 10);
         assert_eq!(coarse.len(), 11);
         assert_eq!(*coarse.last().unwrap(), (1.0, 1.0));

@@ -20,7 +20,10 @@ impl Blend {
             .filter(|p| p.policy != PolicyKind::Blend)
             .map(|p| make_policy(p.policy, config, notes_so_far))
             .collect();
-        Self { parts, cumulative: Vec::new() }
+        Self {
+            parts,
+            cumulative: Vec::new(),
+        }
     }
 }
 
@@ -29,11 +32,22 @@ impl Policy for Blend {
         PolicyKind::Blend
     }
     fn prepare(&mut self, ctx: &mut TickContext) {
-        let weights: Vec<f64> =
-            ctx.config.blend.iter().filter(|p| p.policy != PolicyKind::Blend).map(|p| p.weight.max(0.0)).collect();
+        let weights: Vec<f64> = ctx
+            .config
+            .blend
+            .iter()
+            .filter(|p| p.policy != PolicyKind::Blend)
+            .map(|p| p.weight.max(0.0))
+            .collect();
         let total: f64 = weights.iter().sum::<f64>().max(1e-12);
         let mut acc = 0.0;
-        self.cumulative = weights.iter().map(|w| { acc += w / total; acc }).collect();
+        self.cumulative = weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect();
         for part in &mut self.parts {
             part.prepare(ctx);
         }

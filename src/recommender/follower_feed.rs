@@ -18,7 +18,11 @@ impl Policy for FollowerFeed {
         PolicyKind::FollowerFeed
     }
     fn prepare(&mut self, ctx: &mut TickContext) {
-        let start = ctx.notes.first_since(ctx.clock.tick.saturating_sub(ctx.clock.hours_to_ticks(ctx.config.window_hours)));
+        let start = ctx.notes.first_since(
+            ctx.clock
+                .tick
+                .saturating_sub(ctx.clock.hours_to_ticks(ctx.config.window_hours)),
+        );
         let exponent = ctx.config.follower_feed.follower_exponent;
         let items: Vec<(u32, u8, f64)> = (start..ctx.notes.len())
             .map(|id| {
@@ -35,6 +39,7 @@ impl Policy for FollowerFeed {
         {
             return Some(id);
         }
-        self.tables.draw_for(viewer, ctx.config.follower_feed.interest_share, rng)
+        self.tables
+            .draw_for(viewer, ctx.config.follower_feed.interest_share, rng)
     }
 }

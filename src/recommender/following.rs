@@ -15,9 +15,9 @@ pub fn pick_followed(ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Op
     }
     for _ in 0..3 {
         let creator = viewer.follows[rng.random_range(0..viewer.follows.len())];
-        let latest = &ctx.creators[creator as usize].latest;
+        let latest = &ctx.followable[creator as usize];
         let note = latest[rng.random_range(0..latest.len())];
-        if note != crate::sim::agents::NONE && ctx.notes.list[note as usize].created_tick >= ctx.following_since {
+        if note != crate::sim::agents::NONE {
             return Some(note);
         }
     }

@@ -27,8 +27,8 @@ pub struct PickContext<'a> {
     pub tick: u32,
     /// First note inside the candidate window (`window_hours`).
     pub window_start: usize,
-    /// First note the following tab still shows (three days back).
-    pub following_since: u32,
+    /// Each creator's latest notes still young enough for the following tab (`NONE` elsewhere).
+    pub followable: &'a [[u32; 3]],
 }
 
 /// What a policy may change before and after the viewers' turn (one thread, in order).
@@ -53,7 +53,11 @@ pub trait Policy: Send + Sync {
 }
 
 /// Builds a fresh policy of the given kind.
-pub fn make_policy(kind: PolicyKind, config: &RecommenderConfig, notes_so_far: usize) -> Box<dyn Policy> {
+pub fn make_policy(
+    kind: PolicyKind,
+    config: &RecommenderConfig,
+    notes_so_far: usize,
+) -> Box<dyn Policy> {
     match kind {
         PolicyKind::TrafficPool => Box::new(TrafficPool::new(notes_so_far)),
         PolicyKind::FollowerFeed => Box::new(follower_feed::FollowerFeed::default()),
@@ -77,7 +81,11 @@ impl Recommender {
     pub fn new(config: RecommenderConfig) -> Self {
         let policy = make_policy(config.policy, &config, 0);
         let built_blend = config.blend.iter().map(|p| p.policy).collect();
-        Self { config, policy, built_blend }
+        Self {
+            config,
+            policy,
+            built_blend,
+        }
     }
 
     pub fn active(&self) -> PolicyKind {
@@ -87,7 +95,9 @@ impl Recommender {
     /// Makes the policy match `config.policy` (after a switch or an edit), keeping note state.
     pub fn sync(&mut self, notes_so_far: usize) {
         let blend: Vec<PolicyKind> = self.config.blend.iter().map(|p| p.policy).collect();
-        if self.policy.kind() != self.config.policy || (self.config.policy == PolicyKind::Blend && blend != self.built_blend) {
+        if self.policy.kind() != self.config.policy
+            || (self.config.policy == PolicyKind::Blend && blend != self.built_blend)
+        {
             self.policy = make_policy(self.config.policy, &self.config, notes_so_far);
             self.built_blend = blend;
         }
@@ -110,8 +120,10 @@ impl Recommender {
         let tick = ctx.clock.tick;
         let notes = &mut *ctx.notes;
         for id in 0..notes.list.len() {
+            notes.look[id].visible_likes = notes.counters[id]
+                .likes
+                .load(std::sync::atomic::Ordering::Relaxed);
             let note = &mut notes.list[id];
-            note.visible_likes = notes.counters[id].likes.load(std::sync::atomic::Ordering::Relaxed);
             if note.pool.status != PoolStatus::Unpooled {
                 continue;
             }
@@ -134,16 +146,29 @@ impl Recommender {
     }
 }
 
-fn ladder_record(stage: u8, tick: u32, counts: &Counts, weights: &crate::scenario::EngagementWeights) -> StageRecord {
+fn ladder_record(
+    stage: u8,
+    tick: u32,
+    counts: &Counts,
+    weights: &crate::scenario::EngagementWeights,
+) -> StageRecord {
     StageRecord {
         stage,
         entered_tick: tick,
         target: 0,
         start_impressions: counts.impressions,
         impressions: counts.impressions,
-        engagement_rate: if counts.impressions > 0 { (counts.weighted(weights) / counts.impressions as f64) as f32 } else { 0.0 },
+        engagement_rate: if counts.impressions > 0 {
+            (counts.weighted(weights) / counts.impressions as f64) as f32
+        } else {
+            0.0
+        },
         threshold: f32::NAN,
-        negative_rate: if counts.impressions > 0 { counts.quick_scrolls as f32 / counts.impressions as f32 } else { 0.0 },
+        negative_rate: if counts.impressions > 0 {
+            counts.quick_scrolls as f32 / counts.impressions as f32
+        } else {
+            0.0
+        },
         outcome: StageOutcome::Reached,
     }
 }
@@ -176,7 +201,11 @@ impl Ladder {
 
 /// The weighted engagement rate of counts (0 with no impressions).
 pub fn engagement_rate(counts: &Counts, weights: &crate::scenario::EngagementWeights) -> f64 {
-    if counts.impressions == 0 { 0.0 } else { counts.weighted(weights) / counts.impressions as f64 }
+    if counts.impressions == 0 {
+        0.0
+    } else {
+        counts.weighted(weights) / counts.impressions as f64
+    }
 }
 
 #[cfg(test)]
@@ -185,7 +214,12 @@ mod tests {
 
     #[test]
     fn ladder_brackets_match_the_pool_sizes() {
-        let params = TrafficPoolParams { cold_start_impressions: 100, growth: 10.0, stages: 3, ..Default::default() };
+        let params = TrafficPoolParams {
+            cold_start_impressions: 100,
+            growth: 10.0,
+            stages: 3,
+            ..Default::default()
+        };
         let ladder = Ladder::new(&params);
         assert_eq!(ladder.entry, vec![0, 100, 1100, 11100]);
         assert_eq!(ladder.stage_of(0), 0);

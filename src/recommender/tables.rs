@@ -16,10 +16,16 @@ pub struct WeightedTable {
 impl WeightedTable {
     /// Builds from `(note, weight)` pairs; non-positive weights are left out.
     pub fn build(items: impl IntoIterator<Item = (u32, f64)>) -> Self {
-        let (ids, weights): (Vec<u32>, Vec<f64>) =
-            items.into_iter().filter(|&(_, w)| w > 0.0 && w.is_finite()).unzip();
+        let (ids, weights): (Vec<u32>, Vec<f64>) = items
+            .into_iter()
+            .filter(|&(_, w)| w > 0.0 && w.is_finite())
+            .unzip();
         let total = weights.iter().sum();
-        let alias = if ids.is_empty() { None } else { WeightedAliasIndex::new(weights).ok() };
+        let alias = if ids.is_empty() {
+            None
+        } else {
+            WeightedAliasIndex::new(weights).ok()
+        };
         Self { ids, alias, total }
     }
     pub fn is_empty(&self) -> bool {
@@ -62,7 +68,12 @@ impl TopicTables {
     /// Draws from one of the viewer's topics (by interest) with probability `interest_share`,
     /// otherwise (or when that topic has nothing) from everything.
     #[inline]
-    pub fn draw_for(&self, viewer: &crate::sim::agents::Viewer, interest_share: f64, rng: &mut SimRng) -> Option<u32> {
+    pub fn draw_for(
+        &self,
+        viewer: &crate::sim::agents::Viewer,
+        interest_share: f64,
+        rng: &mut SimRng,
+    ) -> Option<u32> {
         if rng.random::<f64>() < interest_share {
             let topic = pick_interest_topic(viewer, rng);
             if let Some(id) = self.by_topic.get(topic as usize).and_then(|t| t.draw(rng)) {

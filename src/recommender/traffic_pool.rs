@@ -44,7 +44,11 @@ impl TrafficPool {
 
     /// Hours a stage has before it is judged on what it got.
     fn stage_hours(params: &TrafficPoolParams, stage: u8) -> f64 {
-        if stage == 0 { params.cold_start_hours } else { params.stage_hours * stage as f64 }
+        if stage == 0 {
+            params.cold_start_hours
+        } else {
+            params.stage_hours * stage as f64
+        }
     }
 
     /// Authority multiplier on the first pool and divisor of the threshold.
@@ -62,13 +66,19 @@ impl TrafficPool {
         let counts = ctx.notes.counts(id);
         let note = &ctx.notes.list[id];
         let creator = &ctx.creators.list[note.creator as usize];
-        let mut size = params.cold_start_impressions as f64 * libm::pow(params.growth, stage as f64);
+        let mut size =
+            params.cold_start_impressions as f64 * libm::pow(params.growth, stage as f64);
         if stage == 0 {
-            let content = 1.0 - params.content_score_weight + params.content_score_weight * 2.0 * note.content_score as f64;
+            let content = 1.0 - params.content_score_weight
+                + params.content_score_weight * 2.0 * note.content_score as f64;
             size *= content * Self::authority_factor(params, creator.authority);
         }
         let audience = if (stage as u32) < params.narrow_stages {
-            ctx.audience.by_topic.get(note.topic as usize).copied().unwrap_or(0)
+            ctx.audience
+                .by_topic
+                .get(note.topic as usize)
+                .copied()
+                .unwrap_or(0)
         } else {
             ctx.audience.active
         } as f64;
@@ -122,10 +132,16 @@ impl TrafficPool {
             if ctx.notes.list[id].pool.status != PoolStatus::Unpooled {
                 continue;
             }
-            let mut rng = stream(ctx.seed, Stream::Recommender, ctx.clock.tick as u64, id as u64);
+            let mut rng = stream(
+                ctx.seed,
+                Stream::Recommender,
+                ctx.clock.tick as u64,
+                id as u64,
+            );
             let note = &ctx.notes.list[id];
             // Promotional, low-effort notes are likelier to be held for review.
-            let hold = params.safety_hold * (0.5 + note.promotional as f64 + (1.0 - note.content_score as f64));
+            let hold = params.safety_hold
+                * (0.5 + note.promotional as f64 + (1.0 - note.content_score as f64));
             Self::enter_stage(ctx, id, 0);
             if rng.random::<f64>() < hold {
                 Self::stop(ctx, id, StopReason::Safety);
@@ -137,8 +153,17 @@ impl TrafficPool {
     }
 
     /// Weight of a long-tail note: its engagement rate, faded by age, boosted while fresh.
-    fn long_tail_weight(params: &TrafficPoolParams, rate: f64, age_hours: f64, evergreen: bool) -> f64 {
-        let half_life = if evergreen { params.evergreen_half_life_hours } else { params.half_life_hours };
+    fn long_tail_weight(
+        params: &TrafficPoolParams,
+        rate: f64,
+        age_hours: f64,
+        evergreen: bool,
+    ) -> f64 {
+        let half_life = if evergreen {
+            params.evergreen_half_life_hours
+        } else {
+            params.half_life_hours
+        };
         let decay = libm::exp2(-age_hours / half_life);
         rate * decay * Self::freshness(params, age_hours)
     }
@@ -164,15 +189,22 @@ impl Policy for TrafficPool {
         for &id in &self.live {
             let note = &ctx.notes.list[id as usize];
             let counts = ctx.notes.counts(id as usize);
-            let age_hours = ctx.clock.ticks_to_hours(tick.saturating_sub(note.created_tick));
+            let age_hours = ctx
+                .clock
+                .ticks_to_hours(tick.saturating_sub(note.created_tick));
             match note.pool.status {
                 PoolStatus::InPool => {
-                    let delivered = counts.impressions.saturating_sub(note.pool.base_impressions);
+                    let delivered = counts
+                        .impressions
+                        .saturating_sub(note.pool.base_impressions);
                     let remaining = note.pool.target.saturating_sub(delivered) as f64;
                     if remaining <= 0.0 {
                         continue;
                     }
-                    let window_end = note.pool.entered_tick + ctx.clock.hours_to_ticks(Self::stage_hours(&params, note.pool.stage));
+                    let window_end = note.pool.entered_tick
+                        + ctx
+                            .clock
+                            .hours_to_ticks(Self::stage_hours(&params, note.pool.stage));
                     let ticks_left = window_end.saturating_sub(tick).max(1) as f64;
                     let demand = remaining / ticks_left * Self::freshness(&params, age_hours);
                     if (note.pool.stage as u32) < params.narrow_stages {
@@ -183,17 +215,26 @@ impl Policy for TrafficPool {
                 }
                 PoolStatus::LongTail => {
                     let rate = engagement_rate(&counts, &ctx.config.weights);
-                    long_tail.push((id, Self::long_tail_weight(&params, rate, age_hours, note.pool.evergreen)));
+                    long_tail.push((
+                        id,
+                        Self::long_tail_weight(&params, rate, age_hours, note.pool.evergreen),
+                    ));
                 }
                 _ => {}
             }
         }
         // Limited attention: compare what pools ask for with what viewers will scroll this tick.
-        let attention = ctx.last_tick_impressions.max(1) as f64 * params.pool_share * (1.0 - ctx.config.following_share);
+        let attention = ctx.last_tick_impressions.max(1) as f64
+            * params.pool_share
+            * (1.0 - ctx.config.following_share);
         let narrow_demand: Vec<f64> = narrow.iter().map(|l| l.iter().map(|x| x.1).sum()).collect();
         let broad_demand: f64 = broad.iter().map(|x| x.1).sum();
         let total_demand = narrow_demand.iter().sum::<f64>() + broad_demand;
-        self.broad_fraction = if total_demand > 0.0 { broad_demand / total_demand } else { 0.0 };
+        self.broad_fraction = if total_demand > 0.0 {
+            broad_demand / total_demand
+        } else {
+            0.0
+        };
         self.broad_accept = (broad_demand / (attention * self.broad_fraction).max(1e-9)).min(1.0);
         let narrow_attention = attention * (1.0 - self.broad_fraction);
         self.narrow_accept = narrow_demand
@@ -217,11 +258,19 @@ impl Policy for TrafficPool {
         for _ in 0..3 {
             let candidate = if rng.random::<f64>() < params.pool_share {
                 if rng.random::<f64>() < self.broad_fraction {
-                    if rng.random::<f64>() < self.broad_accept { self.broad.draw(rng) } else { None }
+                    if rng.random::<f64>() < self.broad_accept {
+                        self.broad.draw(rng)
+                    } else {
+                        None
+                    }
                 } else {
                     let topic = pick_interest_topic(viewer, rng) as usize;
                     let accept = self.narrow_accept.get(topic).copied().unwrap_or(0.0);
-                    if rng.random::<f64>() < accept { self.narrow.get(topic).and_then(|t| t.draw(rng)) } else { None }
+                    if rng.random::<f64>() < accept {
+                        self.narrow.get(topic).and_then(|t| t.draw(rng))
+                    } else {
+                        None
+                    }
                 }
             } else {
                 None
@@ -232,7 +281,7 @@ impl Policy for TrafficPool {
                 (ctx.window_start < len).then(|| rng.random_range(ctx.window_start..len) as u32)
             });
             let id = candidate?;
-            let note = &ctx.notes.list[id as usize];
+            let note = &ctx.notes.look[id as usize];
             // Creative fatigue: space out a creator this viewer has just seen several times.
             if viewer.recent_count(note.creator) < limit {
                 return Some(id);
@@ -254,11 +303,21 @@ impl Policy for TrafficPool {
             let pool = ctx.notes.list[i].pool;
             let delivered = counts.impressions.saturating_sub(pool.base_impressions);
             let weighted = counts.weighted(&weights) - pool.base_weighted as f64;
-            let rate = if delivered > 0 { weighted / delivered as f64 } else { 0.0 };
-            let negative = if delivered > 0 { counts.quick_scrolls.saturating_sub(pool.base_quick) as f64 / delivered as f64 } else { 0.0 };
+            let rate = if delivered > 0 {
+                weighted / delivered as f64
+            } else {
+                0.0
+            };
+            let negative = if delivered > 0 {
+                counts.quick_scrolls.saturating_sub(pool.base_quick) as f64 / delivered as f64
+            } else {
+                0.0
+            };
             match pool.status {
                 PoolStatus::InPool => {
-                    let window = ctx.clock.hours_to_ticks(Self::stage_hours(&params, pool.stage));
+                    let window = ctx
+                        .clock
+                        .hours_to_ticks(Self::stage_hours(&params, pool.stage));
                     let filled = delivered >= pool.target;
                     let timed_out = tick >= pool.entered_tick + window;
                     if !filled && !timed_out {
@@ -273,7 +332,8 @@ impl Policy for TrafficPool {
                         last.negative_rate = negative as f32;
                     }
                     let enough_sample = delivered >= (pool.target / 4).max(1);
-                    let passed = enough_sample && negative <= params.negative_limit && rate >= threshold;
+                    let passed =
+                        enough_sample && negative <= params.negative_limit && rate >= threshold;
                     if pool.stage == 0 && enough_sample {
                         // Authority: a creator's record of cold starts moves their next first pools.
                         let a = &mut ctx.creators.list[creator_id].authority;
@@ -290,7 +350,11 @@ impl Policy for TrafficPool {
                     } else {
                         let jump = if rate >= params.skip_rate { 2 } else { 1 };
                         if let Some(last) = ctx.notes.trace[i].last_mut() {
-                            last.outcome = if jump == 2 { StageOutcome::Skipped } else { StageOutcome::Graduated };
+                            last.outcome = if jump == 2 {
+                                StageOutcome::Skipped
+                            } else {
+                                StageOutcome::Graduated
+                            };
                         }
                         let next = pool.stage as u32 + jump;
                         if next >= params.stages {
@@ -327,7 +391,8 @@ impl Policy for TrafficPool {
                 }
                 PoolStatus::LongTail => {
                     if let Some(last) = ctx.notes.trace[i].last_mut() {
-                        last.impressions = counts.impressions.saturating_sub(last.start_impressions);
+                        last.impressions =
+                            counts.impressions.saturating_sub(last.start_impressions);
                     }
                     let age = tick.saturating_sub(ctx.notes.list[i].created_tick);
                     let age_hours = ctx.clock.ticks_to_hours(age);
@@ -342,7 +407,8 @@ impl Policy for TrafficPool {
                         note.pool.base_quick = counts.quick_scrolls;
                     }
                     let note = &ctx.notes.list[i];
-                    let weight = Self::long_tail_weight(&params, 1.0, age_hours, note.pool.evergreen);
+                    let weight =
+                        Self::long_tail_weight(&params, 1.0, age_hours, note.pool.evergreen);
                     if weight < 0.01 {
                         Self::stop(ctx, i, StopReason::Expired);
                         if let Some(last) = ctx.notes.trace[i].last_mut() {
@@ -358,4 +424,3 @@ impl Policy for TrafficPool {
         self.live = still_live;
     }
 }
-

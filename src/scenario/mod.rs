@@ -66,7 +66,11 @@ impl Scenario {
     /// Converts simulated hours to whole ticks (rounded, at least 1 for positive spans).
     pub fn hours_to_ticks(&self, hours: f64) -> u32 {
         let ticks = (hours * self.ticks_per_hour()).round();
-        if hours > 0.0 { ticks.max(1.0) as u32 } else { 0 }
+        if hours > 0.0 {
+            ticks.max(1.0) as u32
+        } else {
+            0
+        }
     }
     pub fn total_ticks(&self) -> u32 {
         self.hours_to_ticks(self.days * 24.0)
@@ -253,57 +257,68 @@ pub struct FormatMix {
 
 impl Default for FormatMix {
     fn default() -> Self {
-        Self { carousel: 0.7, video: 0.25, live: 0.05 }
+        Self {
+            carousel: 0.7,
+            video: 0.25,
+            live: 0.05,
+        }
     }
 }
 
-/// A group of creators sharing an archetype and distributions.
+/// A group of creators sharing an archetype and distributions. Fields left out of a scenario file
+/// take the archetype's typical values (see `CreatorGroup::of`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "CreatorGroupSpec")]
 pub struct CreatorGroup {
     pub archetype: Archetype,
     pub count: u32,
     /// Latent quality of what they make, 0..=1 (clamped).
-    #[serde(default = "default_skill")]
     pub skill: Dist,
     /// Followers at the start.
-    #[serde(default = "default_followers")]
     pub followers: Dist,
     /// Mean notes posted per day.
-    #[serde(default = "default_posts")]
     pub posts_per_day: f64,
     /// How promotional their notes are, 0..=1 (clamped).
-    #[serde(default = "default_promo")]
     pub promotional: Dist,
     /// Care spent on presentation (images, text, hashtags), 0..=1.
-    #[serde(default = "default_effort")]
     pub effort: f64,
     /// Topics a creator of this group posts about (1 = a single niche).
-    #[serde(default = "default_niche")]
     pub niche_topics: u32,
-    #[serde(default)]
     pub formats: FormatMix,
-    #[serde(default)]
     pub verified: bool,
 }
 
-fn default_skill() -> Dist {
-    Dist::Normal { mean: 0.5, sd: 0.15 }
+/// A creator group as written in a file: everything but the archetype and count is optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "CreatorGroup")]
+struct CreatorGroupSpec {
+    archetype: Archetype,
+    count: u32,
+    skill: Option<Dist>,
+    followers: Option<Dist>,
+    posts_per_day: Option<f64>,
+    promotional: Option<Dist>,
+    effort: Option<f64>,
+    niche_topics: Option<u32>,
+    formats: Option<FormatMix>,
+    verified: Option<bool>,
 }
-fn default_followers() -> Dist {
-    Dist::LogNormal { median: 100.0, sigma: 1.0 }
-}
-fn default_posts() -> f64 {
-    1.0
-}
-fn default_promo() -> Dist {
-    Dist::Uniform { low: 0.0, high: 0.3 }
-}
-fn default_effort() -> f64 {
-    0.5
-}
-fn default_niche() -> u32 {
-    2
+
+impl From<CreatorGroupSpec> for CreatorGroup {
+    fn from(spec: CreatorGroupSpec) -> Self {
+        let typical = CreatorGroup::of(spec.archetype, spec.count);
+        CreatorGroup {
+            skill: spec.skill.unwrap_or(typical.skill),
+            followers: spec.followers.unwrap_or(typical.followers),
+            posts_per_day: spec.posts_per_day.unwrap_or(typical.posts_per_day),
+            promotional: spec.promotional.unwrap_or(typical.promotional),
+            effort: spec.effort.unwrap_or(typical.effort),
+            niche_topics: spec.niche_topics.unwrap_or(typical.niche_topics),
+            formats: spec.formats.unwrap_or(typical.formats),
+            verified: spec.verified.unwrap_or(typical.verified),
+            ..typical
+        }
+    }
 }
 
 impl CreatorGroup {
@@ -312,46 +327,90 @@ impl CreatorGroup {
         let base = CreatorGroup {
             archetype,
             count,
-            skill: default_skill(),
-            followers: default_followers(),
-            posts_per_day: default_posts(),
-            promotional: default_promo(),
-            effort: default_effort(),
-            niche_topics: default_niche(),
+            skill: Dist::Normal {
+                mean: 0.5,
+                sd: 0.15,
+            },
+            followers: Dist::LogNormal {
+                median: 60.0,
+                sigma: 1.0,
+            },
+            posts_per_day: 1.0,
+            promotional: Dist::Uniform {
+                low: 0.0,
+                high: 0.3,
+            },
+            effort: 0.5,
+            niche_topics: 2,
             formats: FormatMix::default(),
             verified: false,
         };
         match archetype {
             Archetype::Influencer => CreatorGroup {
-                skill: Dist::Normal { mean: 0.42, sd: 0.12 },
-                followers: Dist::LogNormal { median: 2_000.0, sigma: 0.8 },
+                skill: Dist::Normal {
+                    mean: 0.42,
+                    sd: 0.12,
+                },
+                followers: Dist::LogNormal {
+                    median: 1_500.0,
+                    sigma: 0.6,
+                },
                 posts_per_day: 2.0,
-                promotional: Dist::Uniform { low: 0.4, high: 0.9 },
+                promotional: Dist::Uniform {
+                    low: 0.4,
+                    high: 0.9,
+                },
                 effort: 0.35,
+                formats: FormatMix {
+                    carousel: 0.6,
+                    video: 0.35,
+                    live: 0.05,
+                },
                 verified: true,
                 ..base
             },
             Archetype::Regular => base,
             Archetype::Newcomer => CreatorGroup {
-                skill: Dist::Uniform { low: 0.2, high: 0.9 },
+                skill: Dist::Uniform {
+                    low: 0.2,
+                    high: 0.9,
+                },
                 followers: Dist::Fixed(0.0),
                 posts_per_day: 0.8,
                 ..base
             },
             Archetype::NicheExpert => CreatorGroup {
-                skill: Dist::Normal { mean: 0.78, sd: 0.08 },
-                followers: Dist::LogNormal { median: 150.0, sigma: 0.8 },
+                skill: Dist::Normal {
+                    mean: 0.78,
+                    sd: 0.08,
+                },
+                followers: Dist::LogNormal {
+                    median: 100.0,
+                    sigma: 0.8,
+                },
                 posts_per_day: 0.7,
-                promotional: Dist::Uniform { low: 0.0, high: 0.1 },
+                promotional: Dist::Uniform {
+                    low: 0.0,
+                    high: 0.1,
+                },
                 effort: 0.85,
                 niche_topics: 1,
                 ..base
             },
             Archetype::Spammer => CreatorGroup {
-                skill: Dist::Normal { mean: 0.15, sd: 0.06 },
-                followers: Dist::LogNormal { median: 20.0, sigma: 1.0 },
+                skill: Dist::Normal {
+                    mean: 0.15,
+                    sd: 0.06,
+                },
+                followers: Dist::LogNormal {
+                    median: 15.0,
+                    sigma: 1.0,
+                },
                 posts_per_day: 8.0,
-                promotional: Dist::Uniform { low: 0.7, high: 1.0 },
+                promotional: Dist::Uniform {
+                    low: 0.7,
+                    high: 1.0,
+                },
                 effort: 0.15,
                 niche_topics: 3,
                 ..base
@@ -433,8 +492,14 @@ impl Default for RecommenderConfig {
             follower_feed: FollowerFeedParams::default(),
             popularity: PopularityParams::default(),
             blend: vec![
-                BlendPart { policy: PolicyKind::TrafficPool, weight: 0.7 },
-                BlendPart { policy: PolicyKind::Following, weight: 0.3 },
+                BlendPart {
+                    policy: PolicyKind::TrafficPool,
+                    weight: 0.7,
+                },
+                BlendPart {
+                    policy: PolicyKind::Following,
+                    weight: 0.3,
+                },
             ],
         }
     }
@@ -570,7 +635,10 @@ pub struct FollowerFeedParams {
 
 impl Default for FollowerFeedParams {
     fn default() -> Self {
-        Self { follower_exponent: 1.0, interest_share: 0.5 }
+        Self {
+            follower_exponent: 1.0,
+            interest_share: 0.5,
+        }
     }
 }
 
@@ -584,11 +652,18 @@ pub struct PopularityParams {
     pub exploration: f64,
     /// Share of slots drawn from the viewer's own topics (the rest from everything).
     pub interest_share: f64,
+    /// Share of a creator's accumulated engagement that each of their notes starts with.
+    pub creator_carry: f64,
 }
 
 impl Default for PopularityParams {
     fn default() -> Self {
-        Self { exponent: 1.0, exploration: 0.05, interest_share: 0.5 }
+        Self {
+            exponent: 1.0,
+            exploration: 0.05,
+            interest_share: 0.5,
+            creator_carry: 0.1,
+        }
     }
 }
 
@@ -617,9 +692,17 @@ pub enum ScenarioError {
     #[error("{path}: cannot read scenario file: {reason}")]
     Read { path: PathBuf, reason: String },
     #[error("{path}:{line}:{col}: {message}")]
-    Syntax { path: PathBuf, line: usize, col: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
     #[error("{}", format_problems(.path, .problems))]
-    Invalid { path: PathBuf, problems: Vec<Problem> },
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
     #[error("--set {assignment}: {message}")]
     Override { assignment: String, message: String },
 }
@@ -640,14 +723,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         col,
         message,
     };
-    let mut de = ron::Deserializer::from_str(text)
+    // Implicit `Some`: optional fields are written plainly (`skill: Fixed(0.9)`).
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let mut de = ron::Deserializer::from_str_with_options(text, &options)
         .map_err(|e| syntax(e.span.start.line, e.span.start.col, e.code.to_string()))?;
     let result: Result<Scenario, _> = serde_path_to_error::deserialize(&mut de);
     match result {
         Ok(scenario) => {
             de.end().map_err(|e| {
                 let spanned = de.span_error(e);
-                syntax(spanned.span.start.line, spanned.span.start.col, spanned.code.to_string())
+                syntax(
+                    spanned.span.start.line,
+                    spanned.span.start.col,
+                    spanned.code.to_string(),
+                )
             })?;
             Ok(scenario)
         }
@@ -659,7 +749,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             } else {
                 format!("in field `{field}`: {}", spanned.code)
             };
-            Err(syntax(spanned.span.start.line, spanned.span.start.col, message))
+            Err(syntax(
+                spanned.span.start.line,
+                spanned.span.start.col,
+                message,
+            ))
         }
     }
 }
@@ -685,6 +779,9 @@ pub fn check(path: &Path, scenario: &Scenario) -> Result<(), ScenarioError> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(ScenarioError::Invalid { path: path.to_path_buf(), problems })
+        Err(ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        })
     }
 }

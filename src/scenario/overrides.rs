@@ -6,7 +6,9 @@ use serde_json::Value;
 /// Splits `path=value`.
 pub fn parse_assignment(assignment: &str) -> Result<(String, String), String> {
     match assignment.split_once('=') {
-        Some((path, value)) if !path.trim().is_empty() => Ok((path.trim().to_string(), value.trim().to_string())),
+        Some((path, value)) if !path.trim().is_empty() => {
+            Ok((path.trim().to_string(), value.trim().to_string()))
+        }
         _ => Err("expected PATH=VALUE, for example recommender.following_share=0.3".into()),
     }
 }
@@ -22,7 +24,11 @@ pub fn apply_override(scenario: &mut Scenario, path: &str, value: &str) -> Resul
     let mut node = &mut tree;
     let mut walked = String::new();
     for segment in &segments {
-        let here = if walked.is_empty() { "the scenario".to_string() } else { format!("`{walked}`") };
+        let here = if walked.is_empty() {
+            "the scenario".to_string()
+        } else {
+            format!("`{walked}`")
+        };
         node = match node {
             Value::Object(map) => {
                 let known: Vec<String> = map.keys().cloned().collect();
@@ -38,14 +44,18 @@ pub fn apply_override(scenario: &mut Scenario, path: &str, value: &str) -> Resul
             }
             Value::Array(items) => {
                 let len = items.len();
-                let index: usize = segment
-                    .parse()
-                    .map_err(|_| format!("{here} is a list, expected an index 0..{len}, got `{segment}`"))?;
-                items
-                    .get_mut(index)
-                    .ok_or_else(|| format!("index {index} is out of range for {here}, which has {len} item(s)"))?
+                let index: usize = segment.parse().map_err(|_| {
+                    format!("{here} is a list, expected an index 0..{len}, got `{segment}`")
+                })?;
+                items.get_mut(index).ok_or_else(|| {
+                    format!("index {index} is out of range for {here}, which has {len} item(s)")
+                })?
             }
-            _ => return Err(format!("{here} has no field `{segment}`: it is a single value")),
+            _ => {
+                return Err(format!(
+                    "{here} has no field `{segment}`: it is a single value"
+                ));
+            }
         };
         if !walked.is_empty() {
             walked.push('.');
@@ -69,7 +79,9 @@ fn split_path(path: &str) -> Result<Vec<String>, String> {
         }
         rest = &rest[name_end..];
         while let Some(stripped) = rest.strip_prefix('[') {
-            let close = stripped.find(']').ok_or_else(|| format!("`{path}`: missing `]`"))?;
+            let close = stripped
+                .find(']')
+                .ok_or_else(|| format!("`{path}`: missing `]`"))?;
             segments.push(stripped[..close].to_string());
             rest = &stripped[close + 1..];
         }
@@ -78,7 +90,9 @@ fn split_path(path: &str) -> Result<Vec<String>, String> {
         }
     }
     if segments.is_empty() || segments.iter().any(|s| s.is_empty()) {
-        return Err(format!("`{path}` is not a field path, expected for example recommender.following_share"));
+        return Err(format!(
+            "`{path}` is not a field path, expected for example recommender.following_share"
+        ));
     }
     Ok(segments)
 }
@@ -106,7 +120,10 @@ mod tests {
         let mut s = Scenario::default();
         let before = s.clone();
         let err = apply_override(&mut s, "recommender.folowing_share", "0.3").unwrap_err();
-        assert!(err.contains("unknown field `folowing_share` in `recommender`"), "{err}");
+        assert!(
+            err.contains("unknown field `folowing_share` in `recommender`"),
+            "{err}"
+        );
         assert!(err.contains("following_share"), "{err}");
         let err = apply_override(&mut s, "recommender.following_share", "lots").unwrap_err();
         assert!(err.contains("recommender.following_share"), "{err}");

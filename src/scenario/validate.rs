@@ -28,26 +28,41 @@ struct Checker {
 
 impl Checker {
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { path: path.into(), message: message.into() });
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
     }
     fn range(&mut self, path: &str, value: f64, low: f64, high: f64) {
         if !(value.is_finite() && value >= low && value <= high) {
-            self.push(path, format!("{value} is out of range, expected {low}..={high}"));
+            self.push(
+                path,
+                format!("{value} is out of range, expected {low}..={high}"),
+            );
         }
     }
     fn positive(&mut self, path: &str, value: f64, high: f64) {
         if !(value.is_finite() && value > 0.0 && value <= high) {
-            self.push(path, format!("{value} is out of range, expected a number above 0 and at most {high}"));
+            self.push(
+                path,
+                format!("{value} is out of range, expected a number above 0 and at most {high}"),
+            );
         }
     }
     fn probability(&mut self, path: &str, value: f64) {
         if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
-            self.push(path, format!("{value} is not a probability, expected 0..=1"));
+            self.push(
+                path,
+                format!("{value} is not a probability, expected 0..=1"),
+            );
         }
     }
     fn count(&mut self, path: &str, value: u64, low: u64, high: u64) {
         if value < low || value > high {
-            self.push(path, format!("{value} is out of range, expected {low}..={high}"));
+            self.push(
+                path,
+                format!("{value} is out of range, expected {low}..={high}"),
+            );
         }
     }
     fn dist(&mut self, path: &str, dist: &Dist, low: f64, high: f64) {
@@ -56,7 +71,10 @@ impl Checker {
             Dist::Uniform { low: a, high: b } => a.is_finite() && b.is_finite() && a <= b,
             Dist::Normal { mean, sd } => mean.is_finite() && sd.is_finite() && sd >= 0.0,
             Dist::LogNormal { median, sigma } => {
-                median.is_finite() && median > 0.0 && sigma.is_finite() && (0.0..=4.0).contains(&sigma)
+                median.is_finite()
+                    && median > 0.0
+                    && sigma.is_finite()
+                    && (0.0..=4.0).contains(&sigma)
             }
         };
         if !ok_params {
@@ -71,14 +89,19 @@ impl Checker {
         }
         let mean = dist.mean();
         if !(mean >= low && mean <= high) {
-            self.push(path, format!("{dist:?} has mean {mean}, expected {low}..={high}"));
+            self.push(
+                path,
+                format!("{dist:?} has mean {mean}, expected {low}..={high}"),
+            );
         }
     }
 }
 
 /// Checks every field; an empty list means the scenario can run.
 pub fn validate(s: &Scenario) -> Vec<Problem> {
-    let mut c = Checker { problems: Vec::new() };
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
     c.count("tick_minutes", s.tick_minutes as u64, 1, 1440);
     c.positive("days", s.days, 3650.0);
     c.positive("sample_every_hours", s.sample_every_hours, 24.0 * 365.0);
@@ -166,48 +189,134 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     }
     let t = &r.traffic_pool;
     let tp = "recommender.traffic_pool";
-    c.count(&format!("{tp}.cold_start_impressions"), t.cold_start_impressions as u64, 1, 10_000_000);
+    c.count(
+        &format!("{tp}.cold_start_impressions"),
+        t.cold_start_impressions as u64,
+        1,
+        10_000_000,
+    );
     c.range(&format!("{tp}.growth"), t.growth, 1.0, 1000.0);
     c.count(&format!("{tp}.stages"), t.stages as u64, 1, 8);
-    c.positive(&format!("{tp}.cold_start_hours"), t.cold_start_hours, 24.0 * 30.0);
+    c.positive(
+        &format!("{tp}.cold_start_hours"),
+        t.cold_start_hours,
+        24.0 * 30.0,
+    );
     c.positive(&format!("{tp}.stage_hours"), t.stage_hours, 24.0 * 30.0);
-    c.probability(&format!("{tp}.graduation_threshold"), t.graduation_threshold);
+    c.probability(
+        &format!("{tp}.graduation_threshold"),
+        t.graduation_threshold,
+    );
     c.probability(&format!("{tp}.skip_rate"), t.skip_rate);
     c.probability(&format!("{tp}.negative_limit"), t.negative_limit);
     c.probability(&format!("{tp}.safety_hold"), t.safety_hold);
-    c.probability(&format!("{tp}.content_score_weight"), t.content_score_weight);
+    c.probability(
+        &format!("{tp}.content_score_weight"),
+        t.content_score_weight,
+    );
     c.probability(&format!("{tp}.authority_strength"), t.authority_strength);
-    c.count(&format!("{tp}.narrow_stages"), t.narrow_stages as u64, 0, t.stages as u64);
-    c.range(&format!("{tp}.max_audience_share"), t.max_audience_share, 0.01, 1.0);
+    c.count(
+        &format!("{tp}.narrow_stages"),
+        t.narrow_stages as u64,
+        0,
+        t.stages as u64,
+    );
+    c.range(
+        &format!("{tp}.max_audience_share"),
+        t.max_audience_share,
+        0.01,
+        1.0,
+    );
     c.probability(&format!("{tp}.pool_share"), t.pool_share);
-    c.range(&format!("{tp}.freshness_boost"), t.freshness_boost, 0.0, 100.0);
-    c.positive(&format!("{tp}.freshness_hours"), t.freshness_hours, 24.0 * 365.0);
-    c.positive(&format!("{tp}.half_life_hours"), t.half_life_hours, 24.0 * 365.0);
-    c.positive(&format!("{tp}.evergreen_half_life_hours"), t.evergreen_half_life_hours, 24.0 * 3650.0);
-    c.count(&format!("{tp}.creative_fatigue_limit"), t.creative_fatigue_limit as u64, 1, 8);
-    c.range("recommender.follower_feed.follower_exponent", r.follower_feed.follower_exponent, 0.0, 3.0);
-    c.probability("recommender.follower_feed.interest_share", r.follower_feed.interest_share);
-    c.range("recommender.popularity.exponent", r.popularity.exponent, 0.0, 3.0);
-    c.probability("recommender.popularity.exploration", r.popularity.exploration);
-    c.probability("recommender.popularity.interest_share", r.popularity.interest_share);
+    c.range(
+        &format!("{tp}.freshness_boost"),
+        t.freshness_boost,
+        0.0,
+        100.0,
+    );
+    c.positive(
+        &format!("{tp}.freshness_hours"),
+        t.freshness_hours,
+        24.0 * 365.0,
+    );
+    c.positive(
+        &format!("{tp}.half_life_hours"),
+        t.half_life_hours,
+        24.0 * 365.0,
+    );
+    c.positive(
+        &format!("{tp}.evergreen_half_life_hours"),
+        t.evergreen_half_life_hours,
+        24.0 * 3650.0,
+    );
+    c.count(
+        &format!("{tp}.creative_fatigue_limit"),
+        t.creative_fatigue_limit as u64,
+        1,
+        8,
+    );
+    c.range(
+        "recommender.follower_feed.follower_exponent",
+        r.follower_feed.follower_exponent,
+        0.0,
+        3.0,
+    );
+    c.probability(
+        "recommender.follower_feed.interest_share",
+        r.follower_feed.interest_share,
+    );
+    c.range(
+        "recommender.popularity.exponent",
+        r.popularity.exponent,
+        0.0,
+        3.0,
+    );
+    c.probability(
+        "recommender.popularity.exploration",
+        r.popularity.exploration,
+    );
+    c.probability(
+        "recommender.popularity.interest_share",
+        r.popularity.interest_share,
+    );
+    c.probability(
+        "recommender.popularity.creator_carry",
+        r.popularity.creator_carry,
+    );
     let mut blend_total = 0.0;
     for (i, part) in r.blend.iter().enumerate() {
-        c.range(&format!("recommender.blend[{i}].weight"), part.weight, 0.0, 1e6);
+        c.range(
+            &format!("recommender.blend[{i}].weight"),
+            part.weight,
+            0.0,
+            1e6,
+        );
         blend_total += part.weight.max(0.0);
         if part.policy == PolicyKind::Blend {
-            c.push(format!("recommender.blend[{i}].policy"), "a blend cannot contain a blend");
+            c.push(
+                format!("recommender.blend[{i}].policy"),
+                "a blend cannot contain a blend",
+            );
         }
     }
     let uses_blend = r.policy == PolicyKind::Blend
-        || s.timeline.iter().any(|e| e.action == Action::SwitchPolicy(PolicyKind::Blend));
+        || s.timeline
+            .iter()
+            .any(|e| e.action == Action::SwitchPolicy(PolicyKind::Blend));
     if uses_blend && blend_total <= 0.0 {
-        c.push("recommender.blend", "the blend policy needs at least one part with a weight above 0");
+        c.push(
+            "recommender.blend",
+            "the blend policy needs at least one part with a weight above 0",
+        );
     }
 
     for (i, event) in s.timeline.iter().enumerate() {
         let path = format!("timeline[{i}]");
         if !(event.day.is_finite() && event.day >= 0.0) {
-            c.push(format!("{path}.day"), format!("{} is out of range, expected 0 or more", event.day));
+            c.push(
+                format!("{path}.day"),
+                format!("{} is out of range, expected 0 or more", event.day),
+            );
         }
         match &event.action {
             Action::SwitchPolicy(_) => {}
@@ -218,12 +327,17 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
                     Err(message) => c.push(format!("{path}.action"), message),
                     Ok(()) => {
                         for p in validate(&copy) {
-                            c.push(format!("{path}.action"), format!("after setting {field}={value}: {p}"));
+                            c.push(
+                                format!("{path}.action"),
+                                format!("after setting {field}={value}: {p}"),
+                            );
                         }
                     }
                 }
             }
-            Action::AddCreators(group) => check_group(&mut c, &format!("{path}.action"), group, s.topics),
+            Action::AddCreators(group) => {
+                check_group(&mut c, &format!("{path}.action"), group, s.topics)
+            }
         }
     }
     c.problems
@@ -232,16 +346,38 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
 fn check_group(c: &mut Checker, path: &str, g: &CreatorGroup, topics: u32) {
     c.count(&format!("{path}.count"), g.count as u64, 1, 5_000_000);
     c.dist(&format!("{path}.skill"), &g.skill, 0.0, 1.0);
-    c.dist(&format!("{path}.followers"), &g.followers, 0.0, 50_000_000.0);
-    c.range(&format!("{path}.posts_per_day"), g.posts_per_day, 0.0, 200.0);
+    c.dist(
+        &format!("{path}.followers"),
+        &g.followers,
+        0.0,
+        50_000_000.0,
+    );
+    c.range(
+        &format!("{path}.posts_per_day"),
+        g.posts_per_day,
+        0.0,
+        200.0,
+    );
     c.dist(&format!("{path}.promotional"), &g.promotional, 0.0, 1.0);
     c.probability(&format!("{path}.effort"), g.effort);
-    c.count(&format!("{path}.niche_topics"), g.niche_topics as u64, 1, topics.clamp(1, 3) as u64);
+    c.count(
+        &format!("{path}.niche_topics"),
+        g.niche_topics as u64,
+        1,
+        topics.clamp(1, 3) as u64,
+    );
     let f = &g.formats;
-    for (name, value) in [("carousel", f.carousel), ("video", f.video), ("live", f.live)] {
+    for (name, value) in [
+        ("carousel", f.carousel),
+        ("video", f.video),
+        ("live", f.live),
+    ] {
         c.range(&format!("{path}.formats.{name}"), value, 0.0, 1e6);
     }
     if f.carousel + f.video + f.live <= 0.0 {
-        c.push(format!("{path}.formats"), "all format shares are 0, expected at least one above 0");
+        c.push(
+            format!("{path}.formats"),
+            "all format shares are 0, expected at least one above 0",
+        );
     }
 }

@@ -29,7 +29,6 @@ pub struct Viewer {
     pub sessions_per_day: f32,
     pub session_length: f32,
     pub satisfaction: f32,
-    pub next_session: u32,
     pub creator: u32,
     pub seen_pos: u32,
     pub recent_pos: u32,
@@ -58,7 +57,10 @@ impl Viewer {
     }
     #[inline]
     pub fn recent_count(&self, creator: u32) -> u32 {
-        self.recent_creators.iter().filter(|&&c| c == creator).count() as u32
+        self.recent_creators
+            .iter()
+            .filter(|&&c| c == creator)
+            .count() as u32
     }
     #[inline]
     pub fn remember(&mut self, note: u32, creator: u32) {
@@ -89,10 +91,18 @@ impl Viewer {
 #[derive(Resource, Default)]
 pub struct Viewers {
     pub list: Vec<Viewer>,
+    /// Tick of each viewer's next session (`u32::MAX` once they left), kept apart from the viewer
+    /// records so the per-tick scan for who opens the app reads 4 bytes per viewer.
+    pub next_session: Vec<u32>,
     pub churned: u32,
 }
 
 impl Viewers {
+    pub fn push(&mut self, viewer: Viewer, next_session: u32) {
+        self.list.push(viewer);
+        self.next_session.push(next_session);
+    }
+
     pub fn active(&self) -> u32 {
         self.list.iter().filter(|v| v.active).count() as u32
     }
@@ -236,9 +246,35 @@ pub struct Note {
     pub created_tick: u32,
     pub max_stage: u8,
     pub stop_reason: StopReason,
-    /// Like count shown to viewers, refreshed once per tick (social proof reads this).
-    pub visible_likes: u32,
     pub pool: PoolState,
+}
+
+impl Note {
+    pub fn look(&self) -> NoteLook {
+        NoteLook {
+            creator: self.creator,
+            appeal: self.appeal,
+            promotional: self.promotional,
+            visible_likes: 0,
+            topic: self.topic,
+            format: self.format,
+            images: self.images,
+        }
+    }
+}
+
+/// What a viewer sees of a note in the feed: the few fields the per-impression loop reads, kept
+/// in their own 20-byte records so picking and reacting stay in cache. Fixed at posting, except
+/// `visible_likes`, the like count shown to viewers, refreshed once per tick (social proof).
+#[derive(Clone, Copy, Debug)]
+pub struct NoteLook {
+    pub creator: u32,
+    pub appeal: f32,
+    pub promotional: f32,
+    pub visible_likes: u32,
+    pub topic: u8,
+    pub format: Format,
+    pub images: u8,
 }
 
 /// Per-note counters, added to from both cores during a tick (integer adds commute, so the totals
@@ -360,6 +396,8 @@ pub struct StageRecord {
 #[derive(Resource, Default)]
 pub struct Notes {
     pub list: Vec<Note>,
+    /// `look[id]` mirrors the feed-facing fields of `list[id]` for the hot loop.
+    pub look: Vec<NoteLook>,
     pub counters: Vec<NoteCounters>,
     pub trace: Vec<Vec<StageRecord>>,
 }
@@ -370,6 +408,14 @@ impl Notes {
     }
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+    pub fn push(&mut self, note: Note) -> u32 {
+        let id = self.list.len() as u32;
+        self.look.push(note.look());
+        self.list.push(note);
+        self.counters.push(NoteCounters::default());
+        self.trace.push(Vec::new());
+        id
     }
     pub fn counts(&self, id: usize) -> Counts {
         self.counters[id].get()

@@ -1,7 +1,7 @@
 //! How a viewer reacts to one impression: open or scroll on, dwell, like, comment (short or deep),
 //! save, share, follow, or flick away at once. Pure functions over plain numbers.
 
-use super::agents::{Format, Note};
+use super::agents::{Format, NoteLook};
 use super::rng::SimRng;
 use crate::scenario::BehaviourConfig;
 use rand::Rng;
@@ -52,7 +52,7 @@ impl ReactionModel {
     /// How good this impression is for this viewer, 0..=~1.5: the note's appeal, scaled by interest
     /// match, format, fatigue with the creator, promotion and (optionally) social proof.
     #[inline]
-    pub fn quality(&self, note: &Note, interest: f32, recent_same_creator: u32) -> f32 {
+    pub fn quality(&self, note: &NoteLook, interest: f32, recent_same_creator: u32) -> f32 {
         let relevance = self.off_interest + (1.0 - self.off_interest) * interest;
         let format = match note.format {
             Format::Carousel => self.format_appeal[0] * (0.92 + 0.02 * note.images.min(9) as f32),
@@ -89,14 +89,27 @@ pub struct Reaction {
 
 impl Reaction {
     pub fn engaged(&self) -> bool {
-        self.like || self.short_comment || self.deep_comment || self.save || self.share || self.follow
+        self.like
+            || self.short_comment
+            || self.deep_comment
+            || self.save
+            || self.share
+            || self.follow
     }
 }
 
-/// Draws a reaction. `propensity` multiplies like, comment, save, share, follow; `can_follow` is
-/// false when the viewer already follows the creator (or is the creator).
+/// Draws a reaction. `propensity` multiplies like, comment, save, share, follow; `can_follow`
+/// says false when the viewer already follows the creator (or is the creator). It is asked only
+/// when a follow is drawn, since looking through a follow list costs more than the draw.
 #[inline]
-pub fn react(model: &ReactionModel, quality: f32, propensity: &[f32; 5], can_follow: bool, is_video: bool, rng: &mut SimRng) -> Reaction {
+pub fn react(
+    model: &ReactionModel,
+    quality: f32,
+    propensity: &[f32; 5],
+    can_follow: impl FnOnce() -> bool,
+    is_video: bool,
+    rng: &mut SimRng,
+) -> Reaction {
     let drive = 2.0 * quality;
     let mut r = Reaction::default();
     if rng.random::<f32>() < (model.open * drive).min(0.95) {
@@ -111,7 +124,7 @@ pub fn react(model: &ReactionModel, quality: f32, propensity: &[f32; 5], can_fol
         }
         r.save = rng.random::<f32>() < model.save * propensity[2] * drive;
         r.share = rng.random::<f32>() < model.share * propensity[3] * drive;
-        r.follow = can_follow && rng.random::<f32>() < model.follow * propensity[4] * drive;
+        r.follow = rng.random::<f32>() < model.follow * propensity[4] * drive && can_follow();
         let dwell = 6.0 + 50.0 * quality.min(1.5);
         r.dwell_seconds = (if is_video { dwell * 1.5 } else { dwell }) as u32;
         r.reward = 0.55 + 0.45 * drive.min(1.0);
@@ -128,45 +141,51 @@ pub fn react(model: &ReactionModel, quality: f32, propensity: &[f32; 5], can_fol
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::agents::{PoolState, StopReason};
     use crate::sim::rng::{Stream, stream};
 
-    fn note(appeal: f32) -> Note {
-        Note {
+    fn note(appeal: f32) -> NoteLook {
+        NoteLook {
             creator: 0,
+            appeal,
+            promotional: 0.0,
+            visible_likes: 0,
             topic: 0,
             format: Format::Carousel,
             images: 4,
-            hashtags: 3,
-            text_len: 200,
-            promotional: 0.0,
-            appeal,
-            content_score: 1.0,
-            created_tick: 0,
-            max_stage: 0,
-            stop_reason: StopReason::StillRunning,
-            visible_likes: 0,
-            pool: PoolState::default(),
         }
     }
 
     #[test]
     fn quality_follows_match_fatigue_and_promotion() {
-        let model = ReactionModel::new(&BehaviourConfig { off_interest: 0.2, fatigue: 0.5, promo_penalty: 0.5, ..Default::default() });
+        let model = ReactionModel::new(&BehaviourConfig {
+            off_interest: 0.2,
+            fatigue: 0.5,
+            promo_penalty: 0.5,
+            ..Default::default()
+        });
         let n = note(0.8);
         // carousel of 4 images: 0.92 + 0.08 = 1.0
         assert!((model.quality(&n, 1.0, 0) - 0.8).abs() < 1e-6);
         assert!((model.quality(&n, 0.0, 0) - 0.16).abs() < 1e-6);
         assert!((model.quality(&n, 1.0, 2) - 0.2).abs() < 1e-6);
-        let promo = Note { promotional: 1.0, ..n };
+        let promo = NoteLook {
+            promotional: 1.0,
+            ..n
+        };
         assert!((model.quality(&promo, 1.0, 0) - 0.4).abs() < 1e-6);
     }
 
     #[test]
     fn social_proof_raises_quality_only_when_switched_on() {
-        let n = Note { visible_likes: 1000, ..note(0.5) };
+        let n = NoteLook {
+            visible_likes: 1000,
+            ..note(0.5)
+        };
         let off = ReactionModel::new(&BehaviourConfig::default());
-        let on = ReactionModel::new(&BehaviourConfig { social_proof: 0.5, ..Default::default() });
+        let on = ReactionModel::new(&BehaviourConfig {
+            social_proof: 0.5,
+            ..Default::default()
+        });
         let q_off = off.quality(&n, 1.0, 0);
         assert!((on.quality(&n, 1.0, 0) / q_off - 1.5).abs() < 1e-3);
     }
@@ -178,7 +197,7 @@ mod tests {
         let tally = |q: f32, rng: &mut SimRng| {
             let (mut open, mut like, mut quick) = (0, 0, 0);
             for _ in 0..100_000 {
-                let r = react(&model, q, &[1.0; 5], true, false, rng);
+                let r = react(&model, q, &[1.0; 5], || true, false, rng);
                 open += r.opened as u32;
                 like += r.like as u32;
                 quick += r.quick_scroll as u32;
@@ -187,7 +206,10 @@ mod tests {
         };
         let (o_lo, l_lo, q_lo) = tally(0.2, &mut rng);
         let (o_hi, l_hi, q_hi) = tally(0.7, &mut rng);
-        assert!(o_hi > 2 * o_lo && l_hi > 4 * l_lo && q_hi * 2 < q_lo, "{o_lo} {o_hi} {l_lo} {l_hi} {q_lo} {q_hi}");
+        assert!(
+            o_hi > 2 * o_lo && l_hi > 4 * l_lo && q_hi * 2 < q_lo,
+            "{o_lo} {o_hi} {l_lo} {l_hi} {q_lo} {q_hi}"
+        );
         // open rate is open * 2q: 0.14 * 1.4 = 0.196 at q = 0.7
         assert!((o_hi as f64 / 100_000.0 - 0.196).abs() < 0.005);
     }

@@ -52,7 +52,11 @@ pub struct ChunkBuffer {
 #[derive(Resource, Default)]
 pub struct FeedBuffers {
     chunks: Vec<ChunkBuffer>,
+    followable: Vec<[u32; 3]>,
 }
+
+/// How far back the following tab shows a followed account's notes.
+const FOLLOWING_HOURS: f64 = 72.0;
 
 /// Running totals across ticks.
 #[derive(Resource, Default, Clone, Debug)]
@@ -76,44 +80,72 @@ pub(super) fn expose(
     buffers.chunks.resize_with(chunks, ChunkBuffer::default);
     let tick = clock.tick;
     let config = &recommender.config;
+    let following_since = tick.saturating_sub(clock.hours_to_ticks(FOLLOWING_HOURS));
+    let mut followable = std::mem::take(&mut buffers.followable);
+    followable.clear();
+    followable.extend(creators.list.iter().map(|c| {
+        c.latest.map(|n| {
+            if n != NONE && notes.list[n as usize].created_tick >= following_since {
+                n
+            } else {
+                NONE
+            }
+        })
+    }));
     let ctx = PickContext {
         notes: &notes,
         creators: &creators.list,
         config,
         tick,
-        window_start: notes.first_since(tick.saturating_sub(clock.hours_to_ticks(config.window_hours))),
-        following_since: tick.saturating_sub(clock.hours_to_ticks(72.0)),
+        window_start: notes
+            .first_since(tick.saturating_sub(clock.hours_to_ticks(config.window_hours))),
+        followable: &followable,
     };
     let seed = scenario.0.seed;
     let recommender = &*recommender;
-    viewers.list.par_chunks(CHUNK).zip(buffers.chunks.par_iter_mut()).enumerate().for_each(|(c, (chunk, buf))| {
-        buf.sessions.clear();
-        buf.slots.clear();
-        let mut rng = stream(seed, Stream::Expose, tick as u64, c as u64);
-        for (local, viewer) in chunk.iter().enumerate() {
-            if !viewer.active || viewer.next_session > tick {
-                continue;
-            }
-            let depth = session_depth(viewer, rng.random::<f32>());
-            let start = buf.slots.len();
-            for &note in &viewer.inbox[..viewer.inbox_len as usize] {
-                if buf.slots.len() - start < depth && !viewer.has_seen(note) {
-                    buf.slots.push(note);
+    let chunks = viewers
+        .list
+        .par_chunks(CHUNK)
+        .zip(viewers.next_session.par_chunks(CHUNK));
+    chunks
+        .zip(buffers.chunks.par_iter_mut())
+        .enumerate()
+        .for_each(|(c, ((chunk, next), buf))| {
+            buf.sessions.clear();
+            buf.slots.clear();
+            let mut rng = stream(seed, Stream::Expose, tick as u64, c as u64);
+            for (local, &next_session) in next.iter().enumerate() {
+                if next_session > tick {
+                    continue;
                 }
-            }
-            let mut misses = 0;
-            while buf.slots.len() - start < depth && misses < MAX_MISSES {
-                match recommender.pick(&ctx, viewer, &mut rng) {
-                    Some(note) if !viewer.has_seen(note) && !buf.slots[start..].contains(&note) => {
+                let viewer = &chunk[local];
+                let depth = session_depth(viewer, rng.random::<f32>());
+                let start = buf.slots.len();
+                for &note in &viewer.inbox[..viewer.inbox_len as usize] {
+                    if buf.slots.len() - start < depth && !viewer.has_seen(note) {
                         buf.slots.push(note);
                     }
-                    Some(_) => misses += 1,
-                    None => misses += 2,
                 }
+                let mut misses = 0;
+                while buf.slots.len() - start < depth && misses < MAX_MISSES {
+                    match recommender.pick(&ctx, viewer, &mut rng) {
+                        Some(note)
+                            if !viewer.has_seen(note) && !buf.slots[start..].contains(&note) =>
+                        {
+                            buf.slots.push(note);
+                        }
+                        Some(_) => misses += 1,
+                        None => misses += 2,
+                    }
+                }
+                buf.sessions.push(Session {
+                    viewer: local as u32,
+                    start: start as u32,
+                    len: (buf.slots.len() - start) as u32,
+                });
             }
-            buf.sessions.push(Session { viewer: local as u32, start: start as u32, len: (buf.slots.len() - start) as u32 });
-        }
-    });
+        });
+    buffers.followable = followable;
 }
 
 /// Notes a viewer is willing to scroll this session: around their usual length, shorter when bored.
@@ -140,87 +172,123 @@ pub(super) fn react(
     let clock = &*clock;
     let notes = &*notes;
     let creators = &creators.list;
-    viewers.list.par_chunks_mut(CHUNK).zip(buffers.chunks.par_iter_mut()).enumerate().for_each(|(c, (chunk, buf))| {
-        let mut rng = stream(seed, Stream::React, tick as u64, c as u64);
-        buf.shares.clear();
-        buf.follows.clear();
-        let mut tally = Tally::default();
-        let base = (c * CHUNK) as u32;
-        for session in &buf.sessions {
-            let viewer = &mut chunk[session.viewer as usize];
-            let me = base + session.viewer;
-            tally.sessions += 1;
-            viewer.inbox_len = 0;
-            let slots = &buf.slots[session.start as usize..(session.start + session.len) as usize];
-            for &id in slots {
-                let note = &notes.list[id as usize];
-                let counters = &notes.counters[id as usize];
-                let author = note.creator;
-                let quality = model.quality(note, viewer.interest_in(note.topic), viewer.recent_count(author));
-                let can_follow = creators[author as usize].user != me && viewer.follows.len() < MAX_FOLLOWS && !viewer.follows_creator(author);
-                let r = draw_reaction(&model, quality, &viewer.propensity, can_follow, note.format == Format::Video, &mut rng);
-                counters.impressions.fetch_add(1, Relaxed);
-                if !viewer.has_seen(id) {
-                    counters.reach.fetch_add(1, Relaxed);
+    let Viewers {
+        list,
+        next_session,
+        churned,
+    } = &mut *viewers;
+    let chunks = list
+        .par_chunks_mut(CHUNK)
+        .zip(next_session.par_chunks_mut(CHUNK));
+    chunks
+        .zip(buffers.chunks.par_iter_mut())
+        .enumerate()
+        .for_each(|(c, ((chunk, next), buf))| {
+            let mut rng = stream(seed, Stream::React, tick as u64, c as u64);
+            buf.shares.clear();
+            buf.follows.clear();
+            let mut tally = Tally::default();
+            let base = (c * CHUNK) as u32;
+            for session in &buf.sessions {
+                let viewer = &mut chunk[session.viewer as usize];
+                let me = base + session.viewer;
+                tally.sessions += 1;
+                viewer.inbox_len = 0;
+                let slots =
+                    &buf.slots[session.start as usize..(session.start + session.len) as usize];
+                for &id in slots {
+                    let note = &notes.look[id as usize];
+                    let counters = &notes.counters[id as usize];
+                    let author = note.creator;
+                    let quality = model.quality(
+                        note,
+                        viewer.interest_in(note.topic),
+                        viewer.recent_count(author),
+                    );
+                    let follows = &viewer.follows;
+                    let can_follow = || {
+                        creators[author as usize].user != me
+                            && follows.len() < MAX_FOLLOWS
+                            && !follows.contains(&author)
+                    };
+                    let r = draw_reaction(
+                        &model,
+                        quality,
+                        &viewer.propensity,
+                        can_follow,
+                        note.format == Format::Video,
+                        &mut rng,
+                    );
+                    counters.impressions.fetch_add(1, Relaxed);
+                    if !viewer.has_seen(id) {
+                        counters.reach.fetch_add(1, Relaxed);
+                    }
+                    viewer.remember(id, author);
+                    tally.impressions += 1;
+                    if r.dwell_seconds > 0 {
+                        counters.dwell_seconds.fetch_add(r.dwell_seconds, Relaxed);
+                    }
+                    if r.opened {
+                        counters.clicks.fetch_add(1, Relaxed);
+                        if r.like {
+                            counters.likes.fetch_add(1, Relaxed);
+                        }
+                        if r.short_comment {
+                            counters.short_comments.fetch_add(1, Relaxed);
+                        }
+                        if r.deep_comment {
+                            counters.deep_comments.fetch_add(1, Relaxed);
+                        }
+                        if r.save {
+                            counters.saves.fetch_add(1, Relaxed);
+                        }
+                        if r.share {
+                            counters.shares.fetch_add(1, Relaxed);
+                            buf.shares.push((me, id));
+                        }
+                        if r.follow {
+                            counters.follows.fetch_add(1, Relaxed);
+                            viewer.follows.push(author);
+                            buf.follows.push(author);
+                        }
+                        tally.engagements += (r.like as u64)
+                            + (r.short_comment as u64)
+                            + (r.deep_comment as u64)
+                            + (r.save as u64)
+                            + (r.share as u64)
+                            + (r.follow as u64);
+                    }
+                    viewer.satisfaction +=
+                        model.satisfaction_memory * (r.reward - viewer.satisfaction);
+                    if r.quick_scroll {
+                        counters.quick_scrolls.fetch_add(1, Relaxed);
+                        if rng.random::<f32>()
+                            < model.leave_after_quick_scroll * (1.0 - viewer.satisfaction)
+                        {
+                            break;
+                        }
+                    }
                 }
-                viewer.remember(id, author);
-                tally.impressions += 1;
-                if r.dwell_seconds > 0 {
-                    counters.dwell_seconds.fetch_add(r.dwell_seconds, Relaxed);
+                if viewer.satisfaction < churn_below
+                    && viewer.creator == NONE
+                    && rng.random::<f32>() < churn_chance
+                {
+                    viewer.active = false;
+                    next[session.viewer as usize] = u32::MAX;
+                    tally.churned += 1;
+                    continue;
                 }
-                if r.opened {
-                    counters.clicks.fetch_add(1, Relaxed);
-                    if r.like {
-                        counters.likes.fetch_add(1, Relaxed);
-                    }
-                    if r.short_comment {
-                        counters.short_comments.fetch_add(1, Relaxed);
-                    }
-                    if r.deep_comment {
-                        counters.deep_comments.fetch_add(1, Relaxed);
-                    }
-                    if r.save {
-                        counters.saves.fetch_add(1, Relaxed);
-                    }
-                    if r.share {
-                        counters.shares.fetch_add(1, Relaxed);
-                        buf.shares.push((me, id));
-                    }
-                    if r.follow {
-                        counters.follows.fetch_add(1, Relaxed);
-                        viewer.follows.push(author);
-                        buf.follows.push(author);
-                    }
-                    tally.engagements += (r.like as u64)
-                        + (r.short_comment as u64)
-                        + (r.deep_comment as u64)
-                        + (r.save as u64)
-                        + (r.share as u64)
-                        + (r.follow as u64);
-                }
-                viewer.satisfaction += model.satisfaction_memory * (r.reward - viewer.satisfaction);
-                if r.quick_scroll {
-                    counters.quick_scrolls.fetch_add(1, Relaxed);
-                    if rng.random::<f32>() < model.leave_after_quick_scroll * (1.0 - viewer.satisfaction) {
-                        break;
-                    }
-                }
+                next[session.viewer as usize] =
+                    schedule_next_session(viewer, tick, clock, &mut rng);
             }
-            if viewer.satisfaction < churn_below && viewer.creator == NONE && rng.random::<f32>() < churn_chance {
-                viewer.active = false;
-                tally.churned += 1;
-                continue;
-            }
-            viewer.next_session = schedule_next_session(viewer, tick, clock, &mut rng);
-        }
-        buf.tally = tally;
-    });
+            buf.tally = tally;
+        });
     let mut tick_impressions = 0;
     for buf in &buffers.chunks {
         tick_impressions += buf.tally.impressions;
         stats.engagements += buf.tally.engagements;
         stats.sessions += buf.tally.sessions;
-        viewers.churned += buf.tally.churned;
+        *churned += buf.tally.churned;
     }
     stats.impressions += tick_impressions;
     stats.last_tick_impressions = tick_impressions;

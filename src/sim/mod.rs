@@ -82,7 +82,8 @@ impl Clock {
     /// Session-rate multiplier at (fractional) tick `t`: 1 + A cos(2π (hour − peak) / 24).
     pub fn diurnal(&self, t: f64) -> f64 {
         let hour = (t * self.tick_minutes as f64 / 60.0).rem_euclid(24.0);
-        1.0 + self.diurnal_amplitude * libm::cos(std::f64::consts::TAU * (hour - self.peak_hour) / 24.0)
+        1.0 + self.diurnal_amplitude
+            * libm::cos(std::f64::consts::TAU * (hour - self.peak_hour) / 24.0)
     }
 }
 
@@ -98,20 +99,42 @@ pub struct Audience {
 
 impl Audience {
     pub fn measure(viewers: &Viewers, topics: usize) -> Self {
-        let mut by_topic = vec![0u32; topics];
-        let mut weight = vec![0f64; topics];
-        let mut active = 0;
-        for v in viewers.list.iter().filter(|v| v.active) {
-            active += 1;
-            let n = v.n_topics as usize;
-            let total: f32 = v.interest[..n].iter().sum();
-            for i in 0..n {
-                by_topic[v.topics[i] as usize] += 1;
-                weight[v.topics[i] as usize] += (v.interest[i] / total) as f64;
+        use rayon::prelude::*;
+        // Per-chunk partial sums, added in chunk order: the same bits on any number of threads.
+        let partial: Vec<(u32, Vec<u32>, Vec<f64>)> = viewers
+            .list
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut by_topic = vec![0u32; topics];
+                let mut weight = vec![0f64; topics];
+                let mut active = 0;
+                for v in chunk.iter().filter(|v| v.active) {
+                    active += 1;
+                    let n = v.n_topics as usize;
+                    let total: f32 = v.interest[..n].iter().sum();
+                    for i in 0..n {
+                        by_topic[v.topics[i] as usize] += 1;
+                        weight[v.topics[i] as usize] += (v.interest[i] / total) as f64;
+                    }
+                }
+                (active, by_topic, weight)
+            })
+            .collect();
+        let mut out = Self {
+            active: 0,
+            by_topic: vec![0; topics],
+            topic_share: vec![0.0; topics],
+        };
+        for (active, by_topic, weight) in partial {
+            out.active += active;
+            for t in 0..topics {
+                out.by_topic[t] += by_topic[t];
+                out.topic_share[t] += weight[t];
             }
         }
-        let sum: f64 = weight.iter().sum::<f64>().max(1e-12);
-        Self { active, by_topic, topic_share: weight.iter().map(|w| w / sum).collect() }
+        let sum: f64 = out.topic_share.iter().sum::<f64>().max(1e-12);
+        out.topic_share.iter_mut().for_each(|w| *w /= sum);
+        out
     }
 }
 
@@ -135,11 +158,23 @@ impl Plugin for SimPlugin {
         // Systems run one after another anyway; the heavy ones spread over the cores themselves.
         schedule.set_executor(SingleThreadedExecutor::new());
         schedule.configure_sets(
-            (TickSet::Post, TickSet::Expose, TickSet::React, TickSet::Spread, TickSet::Learn, TickSet::Measure).chain(),
+            (
+                TickSet::Post,
+                TickSet::Expose,
+                TickSet::React,
+                TickSet::Spread,
+                TickSet::Learn,
+                TickSet::Measure,
+            )
+                .chain(),
         );
         schedule.add_systems((
-            (timeline::apply_timeline, post::arrive, post::post_notes).chain().in_set(TickSet::Post),
-            (prepare_recommender, feed::expose).chain().in_set(TickSet::Expose),
+            (timeline::apply_timeline, post::arrive, post::post_notes)
+                .chain()
+                .in_set(TickSet::Post),
+            (prepare_recommender, feed::expose)
+                .chain()
+                .in_set(TickSet::Expose),
             feed::react.in_set(TickSet::React),
             feed::spread.in_set(TickSet::Spread),
             learn.in_set(TickSet::Learn),

@@ -7,6 +7,10 @@ use super::rng::{SimRng, Stream, normal, stream};
 use super::sessions::schedule_next_session;
 use crate::scenario::{CreatorGroup, Dist, Scenario};
 use rand::Rng;
+use rayon::prelude::*;
+
+/// Viewers generated per random stream when building a population.
+const VIEWER_BLOCK: u32 = 16_384;
 
 /// Topic popularity: a gentle Zipf curve, so some topics have larger audiences than others.
 pub fn topic_popularity(topics: u32) -> Vec<f64> {
@@ -17,7 +21,9 @@ pub fn topic_popularity(topics: u32) -> Vec<f64> {
 
 fn draw_topic(rng: &mut SimRng, cumulative: &[f64]) -> u8 {
     let u: f64 = rng.random();
-    cumulative.partition_point(|&c| c <= u).min(cumulative.len() - 1) as u8
+    cumulative
+        .partition_point(|&c| c <= u)
+        .min(cumulative.len() - 1) as u8
 }
 
 fn cumulative(weights: &[f64]) -> Vec<f64> {
@@ -57,8 +63,14 @@ pub fn sample(dist: &Dist, rng: &mut SimRng) -> f64 {
     }
 }
 
-/// Makes one viewer with random interests and propensities.
-pub fn new_viewer(rng: &mut SimRng, scenario: &Scenario, topic_cdf: &[f64], now: u32, clock: &Clock) -> Viewer {
+/// Makes one viewer with random interests and propensities, and the tick of their first session.
+pub fn new_viewer(
+    rng: &mut SimRng,
+    scenario: &Scenario,
+    topic_cdf: &[f64],
+    now: u32,
+    clock: &Clock,
+) -> (Viewer, u32) {
     let cfg = &scenario.viewers;
     let (topics, n_topics) = distinct_topics(rng, topic_cdf, cfg.interests as usize);
     const MATCH: [f32; 3] = [1.0, 0.6, 0.35];
@@ -68,7 +80,7 @@ pub fn new_viewer(rng: &mut SimRng, scenario: &Scenario, topic_cdf: &[f64], now:
     for p in &mut propensity {
         *p = libm::exp(0.4 * normal(rng)) as f32;
     }
-    let mut viewer = Viewer {
+    let viewer = Viewer {
         topics,
         interest,
         n_topics,
@@ -79,7 +91,6 @@ pub fn new_viewer(rng: &mut SimRng, scenario: &Scenario, topic_cdf: &[f64], now:
         sessions_per_day: (cfg.sessions_per_day * libm::exp(0.5 * normal(rng) - 0.125)) as f32,
         session_length: (cfg.session_length * libm::exp(0.3 * normal(rng) - 0.045)) as f32,
         satisfaction: (0.5 + 0.1 * normal(rng)).clamp(0.2, 0.8) as f32,
-        next_session: 0,
         creator: NONE,
         seen_pos: 0,
         recent_pos: 0,
@@ -89,15 +100,24 @@ pub fn new_viewer(rng: &mut SimRng, scenario: &Scenario, topic_cdf: &[f64], now:
         circle: [NONE; MAX_CIRCLE],
         follows: Vec::new(),
     };
-    viewer.next_session = schedule_next_session(&viewer, now, clock, rng);
-    viewer
+    let next = schedule_next_session(&viewer, now, clock, rng);
+    (viewer, next)
 }
 
 /// Fills a viewer's circle (the people who see what they share), half from their main topic.
-fn draw_circle(rng: &mut SimRng, me: u32, circle: u32, population: u32, by_topic: &[Vec<u32>], topic: u8) -> ([u32; MAX_CIRCLE], u8) {
+fn draw_circle(
+    rng: &mut SimRng,
+    me: u32,
+    circle: u32,
+    population: u32,
+    by_topic: &[Vec<u32>],
+    topic: u8,
+) -> ([u32; MAX_CIRCLE], u8) {
     let mut out = [NONE; MAX_CIRCLE];
     let mut len = 0usize;
-    let want = (circle as usize).min(MAX_CIRCLE).min(population.saturating_sub(1) as usize);
+    let want = (circle as usize)
+        .min(MAX_CIRCLE)
+        .min(population.saturating_sub(1) as usize);
     let mut tries = 0;
     while len < want && tries < 4 * MAX_CIRCLE {
         tries += 1;
@@ -128,36 +148,65 @@ pub fn viewers_by_topic(viewers: &[Viewer], topics: u32) -> Vec<Vec<u32>> {
 
 /// Builds viewers, creators and the initial follow graph.
 pub fn build(scenario: &Scenario, clock: &Clock) -> (Viewers, Creators) {
-    let mut rng = stream(scenario.seed, Stream::Population, 0, 0);
     let topic_cdf = cumulative(&topic_popularity(scenario.topics));
     let count = scenario.viewers.count;
-    let mut list: Vec<Viewer> = Vec::with_capacity(count as usize);
-    for _ in 0..count {
-        list.push(new_viewer(&mut rng, scenario, &topic_cdf, 0, clock));
+    // Viewers are made in fixed blocks, each with its own stream, so both cores can build them.
+    let blocks: Vec<(Vec<Viewer>, Vec<u32>)> = (0..count.div_ceil(VIEWER_BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = stream(scenario.seed, Stream::Population, 10, b as u64);
+            let n = VIEWER_BLOCK.min(count - b * VIEWER_BLOCK);
+            (0..n)
+                .map(|_| new_viewer(&mut rng, scenario, &topic_cdf, 0, clock))
+                .unzip()
+        })
+        .collect();
+    let mut viewers = Viewers::default();
+    viewers.list.reserve(count as usize);
+    viewers.next_session.reserve(count as usize);
+    for (list, next) in blocks {
+        viewers.list.extend(list);
+        viewers.next_session.extend(next);
     }
-    let mut viewers = Viewers { list, churned: 0 };
     let mut creators = Creators::default();
     let mut next_user = 0u32;
     for (group_index, group) in scenario.creators.iter().enumerate() {
         let mut group_rng = stream(scenario.seed, Stream::Population, 1, group_index as u64);
         let users: Vec<u32> = (next_user..next_user + group.count).collect();
         next_user += group.count;
-        add_creators(&mut creators, &mut viewers, group, group_index as u32, &users, &topic_cdf, 0, &mut group_rng);
+        add_creators(
+            &mut creators,
+            &mut viewers,
+            group,
+            group_index as u32,
+            &users,
+            &topic_cdf,
+            0,
+            &mut group_rng,
+        );
     }
     let by_topic = viewers_by_topic(&viewers.list, scenario.topics);
-    let mut circle_rng = stream(scenario.seed, Stream::Population, 2, 0);
-    for id in 0..count {
-        let topic = viewers.list[id as usize].topics[0];
-        let (circle, len) = draw_circle(&mut circle_rng, id, scenario.viewers.circle, count, &by_topic, topic);
-        viewers.list[id as usize].circle = circle;
-        viewers.list[id as usize].circle_len = len;
-    }
-    let mut follow_rng = stream(scenario.seed, Stream::Population, 3, 0);
-    for c in 0..creators.list.len() {
-        let wanted = creators.list[c].initial_followers;
-        let niche = creators.list[c].niche[0];
-        give_initial_followers(&mut creators, &mut viewers, c as u32, wanted, &by_topic[niche as usize], &mut follow_rng);
-    }
+    viewers
+        .list
+        .par_chunks_mut(VIEWER_BLOCK as usize)
+        .enumerate()
+        .for_each(|(b, block)| {
+            let mut rng = stream(scenario.seed, Stream::Population, 2, b as u64);
+            for (i, viewer) in block.iter_mut().enumerate() {
+                let id = b as u32 * VIEWER_BLOCK + i as u32;
+                let (circle, len) = draw_circle(
+                    &mut rng,
+                    id,
+                    scenario.viewers.circle,
+                    count,
+                    &by_topic,
+                    viewer.topics[0],
+                );
+                viewer.circle = circle;
+                viewer.circle_len = len;
+            }
+        });
+    initial_follow_graph(scenario.seed, &mut creators, &mut viewers, &by_topic);
     (viewers, creators)
 }
 
@@ -173,11 +222,14 @@ pub fn add_creators(
     now: u32,
     rng: &mut SimRng,
 ) {
-    let total_formats = (group.formats.carousel + group.formats.video + group.formats.live).max(1e-9);
+    let total_formats =
+        (group.formats.carousel + group.formats.video + group.formats.live).max(1e-9);
     for &user in users {
         let (niche, n_niche) = distinct_topics(rng, topic_cdf, group.niche_topics as usize);
         let id = creators.list.len() as u32;
-        let initial_followers = sample(&group.followers, rng).round().clamp(0.0, (viewers.list.len() / 2) as f64) as u32;
+        let initial_followers = sample(&group.followers, rng)
+            .round()
+            .clamp(0.0, (viewers.list.len() / 2) as f64) as u32;
         creators.list.push(Creator {
             user,
             archetype: group.archetype,
@@ -209,8 +261,71 @@ pub fn add_creators(
     }
 }
 
+/// The follow graph at the start: each creator draws its followers (80% from its niche's
+/// audience) from its own stream, in parallel; the edges are then sorted by viewer, duplicates
+/// dropped, and handed out as follow lists. Follower counts are what survives.
+fn initial_follow_graph(
+    seed: u64,
+    creators: &mut Creators,
+    viewers: &mut Viewers,
+    by_topic: &[Vec<u32>],
+) {
+    let population = viewers.list.len() as u32;
+    let mut edges: Vec<u64> = creators
+        .list
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(c, creator)| {
+            let mut rng = stream(seed, Stream::Population, 3, c as u64);
+            let audience = &by_topic[creator.niche[0] as usize];
+            let me = creator.user;
+            (0..creator.initial_followers).filter_map(move |_| {
+                let v = if rng.random::<f64>() < 0.8 && !audience.is_empty() {
+                    audience[rng.random_range(0..audience.len())]
+                } else {
+                    rng.random_range(0..population)
+                };
+                (v != me).then_some(((v as u64) << 32) | c as u64)
+            })
+        })
+        .collect();
+    edges.par_sort_unstable();
+    edges.dedup();
+    for creator in &mut creators.list {
+        creator.followers = 0;
+    }
+    let mut i = 0;
+    while i < edges.len() {
+        let viewer = (edges[i] >> 32) as usize;
+        let mut j = i;
+        while j < edges.len() && (edges[j] >> 32) as usize == viewer {
+            j += 1;
+        }
+        let follows: Vec<u32> = edges[i..j]
+            .iter()
+            .take(MAX_FOLLOWS)
+            .map(|&e| e as u32)
+            .collect();
+        for &c in &follows {
+            creators.list[c as usize].followers += 1;
+        }
+        viewers.list[viewer].follows = follows;
+        i = j;
+    }
+    for creator in &mut creators.list {
+        creator.initial_followers = creator.followers;
+    }
+}
+
 /// Makes `wanted` viewers follow creator `c`: most from its niche's audience, the rest from anyone.
-pub fn give_initial_followers(creators: &mut Creators, viewers: &mut Viewers, c: u32, wanted: u32, niche_audience: &[u32], rng: &mut SimRng) {
+pub fn give_initial_followers(
+    creators: &mut Creators,
+    viewers: &mut Viewers,
+    c: u32,
+    wanted: u32,
+    niche_audience: &[u32],
+    rng: &mut SimRng,
+) {
     let population = viewers.list.len() as u32;
     let me = creators.list[c as usize].user;
     let mut added = 0u32;
@@ -223,7 +338,11 @@ pub fn give_initial_followers(creators: &mut Creators, viewers: &mut Viewers, c:
             rng.random_range(0..population)
         };
         let viewer = &mut viewers.list[v as usize];
-        if v == me || viewer.follows.len() >= MAX_FOLLOWS || viewer.follows.last() == Some(&c) || viewer.follows_creator(c) {
+        if v == me
+            || viewer.follows.len() >= MAX_FOLLOWS
+            || viewer.follows.last() == Some(&c)
+            || viewer.follows_creator(c)
+        {
             continue;
         }
         viewer.follows.push(c);
@@ -244,8 +363,7 @@ pub fn arrivals(scenario: &Scenario, viewers: &mut Viewers, clock: &Clock) -> u3
     let topic_cdf = cumulative(&topic_popularity(scenario.topics));
     let population = viewers.list.len() as u32;
     for _ in 0..n {
-        let id = viewers.list.len() as u32;
-        let mut v = new_viewer(&mut rng, scenario, &topic_cdf, clock.tick, clock);
+        let (mut v, next) = new_viewer(&mut rng, scenario, &topic_cdf, clock.tick, clock);
         let want = (scenario.viewers.circle as usize).min(MAX_CIRCLE);
         for slot in 0..want {
             v.circle[slot] = rng.random_range(0..population.max(1));
@@ -254,8 +372,7 @@ pub fn arrivals(scenario: &Scenario, viewers: &mut Viewers, clock: &Clock) -> u3
         if population == 0 {
             v.circle_len = 0;
         }
-        let _ = id;
-        viewers.list.push(v);
+        viewers.push(v, next);
     }
     n
 }

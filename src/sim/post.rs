@@ -12,17 +12,19 @@ pub(super) fn arrive(mut viewers: ResMut<Viewers>, clock: Res<Clock>, scenario: 
     arrivals(&scenario.0, &mut viewers, &clock);
 }
 
-pub(super) fn post_notes(mut creators: ResMut<Creators>, mut notes: ResMut<Notes>, clock: Res<Clock>, scenario: Res<ScenarioRes>) {
+pub(super) fn post_notes(
+    mut creators: ResMut<Creators>,
+    mut notes: ResMut<Notes>,
+    clock: Res<Clock>,
+    scenario: Res<ScenarioRes>,
+) {
     let mut rng = stream(scenario.0.seed, Stream::Post, clock.tick as u64, 0);
     let tick = clock.tick;
     for (id, creator) in creators.list.iter_mut().enumerate() {
         let n = poisson(&mut rng, creator.posts_per_day as f64 / clock.ticks_per_day);
         for _ in 0..n {
             let note = compose(creator, id as u32, tick, &mut rng);
-            let note_id = notes.list.len() as u32;
-            notes.list.push(note);
-            notes.counters.push(NoteCounters::default());
-            notes.trace.push(Vec::new());
+            let note_id = notes.push(note);
             creator.push_latest(note_id);
             creator.posts += 1;
         }
@@ -30,7 +32,12 @@ pub(super) fn post_notes(mut creators: ResMut<Creators>, mut notes: ResMut<Notes
 }
 
 /// Draws one note by this creator.
-pub fn compose(creator: &Creator, creator_id: u32, tick: u32, rng: &mut super::rng::SimRng) -> Note {
+pub fn compose(
+    creator: &Creator,
+    creator_id: u32,
+    tick: u32,
+    rng: &mut super::rng::SimRng,
+) -> Note {
     // The first niche topic carries most of a creator's posts.
     let topic = if creator.n_niche > 1 && rng.random::<f32>() > 0.6 {
         creator.niche[rng.random_range(1..creator.n_niche as usize)]
@@ -67,13 +74,18 @@ pub fn compose(creator: &Creator, creator_id: u32, tick: u32, rng: &mut super::r
         created_tick: tick,
         max_stage: 0,
         stop_reason: StopReason::StillRunning,
-        visible_likes: 0,
         pool: PoolState::default(),
     }
 }
 
 /// Completeness (images, text beyond ~100 characters, hashtags) and authenticity, 0..=1.
-pub fn content_score(format: Format, images: u8, text_len: u16, hashtags: u8, promotional: f32) -> f32 {
+pub fn content_score(
+    format: Format,
+    images: u8,
+    text_len: u16,
+    hashtags: u8,
+    promotional: f32,
+) -> f32 {
     let image_score = match format {
         Format::Carousel => (images as f32 / 5.0).min(1.0),
         _ => 1.0,
@@ -93,6 +105,9 @@ mod tests {
         assert!((content_score(Format::Carousel, 6, 150, 5, 0.0) - 1.0).abs() < 1e-6);
         // one image (0.2), 50 chars (0.5), no hashtags (0): completeness 0.2333; fully promotional
         assert!((content_score(Format::Carousel, 1, 50, 0, 1.0) - 0.14).abs() < 1e-6);
-        assert!(content_score(Format::Video, 1, 150, 3, 0.5) > content_score(Format::Video, 1, 150, 3, 0.9));
+        assert!(
+            content_score(Format::Video, 1, 150, 3, 0.5)
+                > content_score(Format::Video, 1, 150, 3, 0.9)
+        );
     }
 }

@@ -14,7 +14,8 @@ pub fn retention(satisfaction: f32) -> f64 {
 
 /// The tick of this viewer's next session, strictly after `now`.
 pub fn schedule_next_session(viewer: &Viewer, now: u32, clock: &Clock, rng: &mut SimRng) -> u32 {
-    let per_tick = viewer.sessions_per_day as f64 * retention(viewer.satisfaction) / clock.ticks_per_day;
+    let per_tick =
+        viewer.sessions_per_day as f64 * retention(viewer.satisfaction) / clock.ticks_per_day;
     if per_tick <= 0.0 {
         return u32::MAX;
     }

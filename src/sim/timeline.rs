@@ -2,7 +2,9 @@
 //! start of the tick they fall on.
 
 use super::agents::*;
-use super::population::{add_creators, give_initial_followers, new_viewer, topic_cdf, viewers_by_topic};
+use super::population::{
+    add_creators, give_initial_followers, new_viewer, topic_cdf, viewers_by_topic,
+};
 use super::rng::{Stream, stream};
 use super::{Clock, ScenarioRes};
 use crate::recommender::Recommender;
@@ -38,8 +40,14 @@ pub(super) fn apply_timeline(
     mut viewers: ResMut<Viewers>,
     mut creators: ResMut<Creators>,
 ) {
-    while timeline.pending.last().is_some_and(|(tick, _, _)| *tick <= clock.tick) {
-        let Some((_, index, action)) = timeline.pending.pop() else { break };
+    while timeline
+        .pending
+        .last()
+        .is_some_and(|(tick, _, _)| *tick <= clock.tick)
+    {
+        let Some((_, index, action)) = timeline.pending.pop() else {
+            break;
+        };
         match action {
             Action::SwitchPolicy(policy) => {
                 recommender.config.policy = policy;
@@ -62,18 +70,34 @@ pub(super) fn apply_timeline(
                 let cdf = topic_cdf(s.topics);
                 let first = viewers.list.len() as u32;
                 for _ in 0..group.count {
-                    let viewer = new_viewer(&mut rng, s, &cdf, clock.tick, &clock);
-                    viewers.list.push(viewer);
+                    let (viewer, next) = new_viewer(&mut rng, s, &cdf, clock.tick, &clock);
+                    viewers.push(viewer, next);
                 }
                 let users: Vec<u32> = (first..first + group.count).collect();
                 let first_creator = creators.list.len();
                 let group_index = s.creators.len() as u32 + index as u32;
-                add_creators(&mut creators, &mut viewers, &group, group_index, &users, &cdf, clock.tick, &mut rng);
+                add_creators(
+                    &mut creators,
+                    &mut viewers,
+                    &group,
+                    group_index,
+                    &users,
+                    &cdf,
+                    clock.tick,
+                    &mut rng,
+                );
                 let by_topic = viewers_by_topic(&viewers.list, s.topics);
                 for c in first_creator..creators.list.len() {
                     let wanted = creators.list[c].initial_followers;
                     let niche = creators.list[c].niche[0] as usize;
-                    give_initial_followers(&mut creators, &mut viewers, c as u32, wanted, &by_topic[niche], &mut rng);
+                    give_initial_followers(
+                        &mut creators,
+                        &mut viewers,
+                        c as u32,
+                        wanted,
+                        &by_topic[niche],
+                        &mut rng,
+                    );
                 }
             }
         }
