@@ -1,6 +1,6 @@
 //! The data collector: samples the world into `MetricsRow`s (one per `sample_every_hours`).
 
-use super::{gini, spearman, top_share};
+use super::{gini, pearson, ranks, top_share};
 use crate::sim::agents::*;
 use crate::sim::{Clock, ScenarioRes, TickStats};
 use bevy::prelude::*;
@@ -109,6 +109,24 @@ pub fn sample(
             newcomer_breakouts += (note.max_stage >= 2) as u32;
         }
     }
+    // The sorts behind these dominate a sample at scale; spread them over the cores.
+    let (
+        (impression_ranks, skill_ranks),
+        (initial_ranks, (gini_impressions, (gini_impressions_24h, gini_followers))),
+    ) = rayon::join(
+        || rayon::join(|| ranks(&impressions), || ranks(&skill)),
+        || {
+            rayon::join(
+                || ranks(&initial),
+                || {
+                    rayon::join(
+                        || gini(&impressions),
+                        || rayon::join(|| gini(&last_day), || gini(&followers)),
+                    )
+                },
+            )
+        },
+    );
     let (mut active, mut satisfaction) = (0u32, 0.0f64);
     for v in viewers.list.iter().filter(|v| v.active) {
         active += 1;
@@ -128,13 +146,13 @@ pub fn sample(
         } else {
             0.0
         },
-        gini_impressions: gini(&impressions),
-        gini_impressions_24h: gini(&last_day),
-        gini_followers: gini(&followers),
+        gini_impressions,
+        gini_impressions_24h,
+        gini_followers,
         top1_share: top_share(&impressions, 0.01),
         top10_share: top_share(&impressions, 0.10),
-        meritocracy: spearman(&skill, &impressions),
-        influencer_advantage: spearman(&initial, &impressions),
+        meritocracy: pearson(&skill_ranks, &impression_ranks),
+        influencer_advantage: pearson(&initial_ranks, &impression_ranks),
         newcomer_breakthrough: if newcomer_notes > 0 {
             newcomer_breakouts as f64 / newcomer_notes as f64
         } else {

@@ -82,6 +82,7 @@ pub struct Reaction {
     pub share: bool,
     pub follow: bool,
     pub quick_scroll: bool,
+    /// Seconds spent in an opened note (glancing past in the feed is not counted).
     pub dwell_seconds: u32,
     /// How much the impression pleased the viewer, 0..=1 (feeds satisfaction).
     pub reward: f32,
@@ -132,7 +133,6 @@ pub fn react(
         r.quick_scroll = true;
         r.reward = 0.0;
     } else {
-        r.dwell_seconds = 1;
         r.reward = 0.35;
     }
     r

@@ -220,16 +220,14 @@ pub(super) fn react(
                         &mut rng,
                     );
                     counters.impressions.fetch_add(1, Relaxed);
-                    if !viewer.has_seen(id) {
-                        counters.reach.fetch_add(1, Relaxed);
+                    if viewer.has_seen(id) {
+                        counters.repeats.fetch_add(1, Relaxed);
                     }
                     viewer.remember(id, author);
                     tally.impressions += 1;
-                    if r.dwell_seconds > 0 {
-                        counters.dwell_seconds.fetch_add(r.dwell_seconds, Relaxed);
-                    }
                     if r.opened {
                         counters.clicks.fetch_add(1, Relaxed);
+                        counters.dwell_seconds.fetch_add(r.dwell_seconds, Relaxed);
                         if r.like {
                             counters.likes.fetch_add(1, Relaxed);
                         }

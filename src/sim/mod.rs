@@ -56,11 +56,13 @@ pub struct Clock {
     pub topics: usize,
     pub diurnal_amplitude: f64,
     pub peak_hour: f64,
+    /// `diurnal` for each tick of a day, when a day is a whole number of ticks.
+    diurnal_by_tick: Vec<f64>,
 }
 
 impl Clock {
     pub fn new(s: &Scenario) -> Self {
-        Self {
+        let mut clock = Self {
             tick: 0,
             tick_minutes: s.tick_minutes,
             ticks_per_day: s.ticks_per_day(),
@@ -68,7 +70,13 @@ impl Clock {
             topics: s.topics as usize,
             diurnal_amplitude: s.viewers.diurnal_amplitude,
             peak_hour: s.viewers.peak_hour,
+            diurnal_by_tick: Vec::new(),
+        };
+        if 1440 % s.tick_minutes == 0 {
+            let per_day = 1440 / s.tick_minutes;
+            clock.diurnal_by_tick = (0..per_day).map(|t| clock.diurnal_at(t as f64)).collect();
         }
+        clock
     }
     pub fn hours_to_ticks(&self, hours: f64) -> u32 {
         (hours * 60.0 / self.tick_minutes as f64).round().max(0.0) as u32
@@ -79,8 +87,17 @@ impl Clock {
     pub fn hours(&self) -> f64 {
         self.ticks_to_hours(self.tick)
     }
-    /// Session-rate multiplier at (fractional) tick `t`: 1 + A cos(2π (hour − peak) / 24).
+    /// Session-rate multiplier during tick `t` (its start hour): 1 + A cos(2π (hour − peak) / 24).
     pub fn diurnal(&self, t: f64) -> f64 {
+        let day = self.diurnal_by_tick.len();
+        if day > 0 {
+            self.diurnal_by_tick[(t.max(0.0) as u64 % day as u64) as usize]
+        } else {
+            self.diurnal_at(t.floor())
+        }
+    }
+
+    fn diurnal_at(&self, t: f64) -> f64 {
         let hour = (t * self.tick_minutes as f64 / 60.0).rem_euclid(24.0);
         1.0 + self.diurnal_amplitude
             * libm::cos(std::f64::consts::TAU * (hour - self.peak_hour) / 24.0)
