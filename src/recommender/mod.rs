@@ -157,6 +157,8 @@ fn ladder_record(
         entered_tick: tick,
         target: 0,
         start_impressions: counts.impressions,
+        start_weighted: counts.weighted(weights) as f32,
+        start_quick: counts.quick_scrolls,
         impressions: counts.impressions,
         engagement_rate: if counts.impressions > 0 {
             (counts.weighted(weights) / counts.impressions as f64) as f32

@@ -106,6 +106,8 @@ impl TrafficPool {
             entered_tick: tick,
             target,
             start_impressions: counts.impressions,
+            start_weighted: counts.weighted(&ctx.config.weights) as f32,
+            start_quick: counts.quick_scrolls,
             impressions: 0,
             engagement_rate: 0.0,
             threshold,
@@ -348,15 +350,16 @@ impl Policy for TrafficPool {
                     } else if pool.saturated {
                         Self::stop(ctx, i, StopReason::Saturated);
                     } else {
-                        let jump = if rate >= params.skip_rate { 2 } else { 1 };
+                        // Far above the threshold a note skips a stage (never past the long tail).
+                        let wanted = if rate >= params.skip_rate { 2 } else { 1 };
+                        let next = (pool.stage as u32 + wanted).min(params.stages);
                         if let Some(last) = ctx.notes.trace[i].last_mut() {
-                            last.outcome = if jump == 2 {
+                            last.outcome = if next == pool.stage as u32 + 2 {
                                 StageOutcome::Skipped
                             } else {
                                 StageOutcome::Graduated
                             };
                         }
-                        let next = pool.stage as u32 + jump;
                         if next >= params.stages {
                             let note = &mut ctx.notes.list[i];
                             let final_stage = params.stages as u8;
@@ -377,6 +380,8 @@ impl Policy for TrafficPool {
                                 entered_tick: tick,
                                 target: 0,
                                 start_impressions: counts.impressions,
+                                start_weighted: counts.weighted(&ctx.config.weights) as f32,
+                                start_quick: counts.quick_scrolls,
                                 impressions: 0,
                                 engagement_rate: 0.0,
                                 threshold: threshold as f32,
@@ -393,6 +398,13 @@ impl Policy for TrafficPool {
                     if let Some(last) = ctx.notes.trace[i].last_mut() {
                         last.impressions =
                             counts.impressions.saturating_sub(last.start_impressions);
+                        if last.impressions > 0 {
+                            let gained = counts.weighted(&weights) - last.start_weighted as f64;
+                            last.engagement_rate = (gained / last.impressions as f64) as f32;
+                            last.negative_rate =
+                                counts.quick_scrolls.saturating_sub(last.start_quick) as f32
+                                    / last.impressions as f32;
+                        }
                     }
                     let age = tick.saturating_sub(ctx.notes.list[i].created_tick);
                     let age_hours = ctx.clock.ticks_to_hours(age);

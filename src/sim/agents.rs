@@ -388,6 +388,9 @@ pub struct StageRecord {
     pub target: u32,
     /// The note's total impressions when it entered this stage.
     pub start_impressions: u32,
+    /// Its weighted engagement and quick scroll-aways then (to rate the stage on its own).
+    pub start_weighted: f32,
+    pub start_quick: u32,
     /// Impressions received during this stage.
     pub impressions: u32,
     pub engagement_rate: f32,

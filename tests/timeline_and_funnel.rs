@@ -1,0 +1,135 @@
+//! Timeline events take effect at their day, and funnel traces explain where each note stopped.
+
+use feedlab::recommender::Recommender;
+use feedlab::scenario::{self, Action, Archetype, CreatorGroup, PolicyKind, TimelineEvent};
+use feedlab::sim::agents::{Creators, Notes, PoolStatus, StageOutcome, StopReason};
+use feedlab::sim::{Clock, run_ticks, simulation_app};
+use std::path::Path;
+
+fn baseline() -> scenario::Scenario {
+    let mut s = scenario::load(Path::new("scenarios/traffic_pool.ron")).unwrap();
+    s.days = 3.0;
+    s
+}
+
+#[test]
+fn timeline_events_apply_on_their_day() {
+    let mut s = baseline();
+    s.timeline = vec![
+        TimelineEvent {
+            day: 1.0,
+            action: Action::Set {
+                path: "recommender.traffic_pool.graduation_threshold".into(),
+                value: "0.9".into(),
+            },
+        },
+        TimelineEvent {
+            day: 1.5,
+            action: Action::AddCreators(CreatorGroup::of(Archetype::NicheExpert, 7)),
+        },
+        TimelineEvent {
+            day: 2.0,
+            action: Action::SwitchPolicy(PolicyKind::Random),
+        },
+    ];
+    let mut app = simulation_app(s);
+    let before = app.world().resource::<Creators>().list.len();
+    run_ticks(&mut app, 143);
+    assert_eq!(
+        app.world()
+            .resource::<Recommender>()
+            .config
+            .traffic_pool
+            .graduation_threshold,
+        0.06
+    );
+    run_ticks(&mut app, 2);
+    assert_eq!(
+        app.world()
+            .resource::<Recommender>()
+            .config
+            .traffic_pool
+            .graduation_threshold,
+        0.9
+    );
+    run_ticks(&mut app, 72);
+    let creators = app.world().resource::<Creators>();
+    assert_eq!(creators.list.len(), before + 7);
+    let added = &creators.list[before];
+    assert_eq!(added.archetype, Archetype::NicheExpert);
+    assert_eq!(added.joined_tick, 216);
+    run_ticks(&mut app, 72);
+    assert_eq!(
+        app.world().resource::<Recommender>().active(),
+        PolicyKind::Random
+    );
+    // With a threshold of 90%, nothing admitted after day 1 may graduate from its cold start.
+    let notes = app.world().resource::<Notes>();
+    let late: Vec<usize> = (0..notes.len())
+        .filter(|&i| {
+            notes.list[i].created_tick > 150 && notes.list[i].pool.status != PoolStatus::Unpooled
+        })
+        .collect();
+    assert!(late.len() > 50);
+    for i in late {
+        assert!(
+            notes.trace[i].iter().all(|r| r.outcome != StageOutcome::Graduated && r.outcome != StageOutcome::Skipped),
+            "note {i} graduated: {:?}",
+            notes.trace[i]
+        );
+    }
+}
+
+#[test]
+fn funnel_traces_explain_where_each_note_stopped() {
+    let mut app = simulation_app(baseline());
+    let ticks = app.world().resource::<Clock>().total_ticks;
+    run_ticks(&mut app, ticks);
+    let notes = app.world().resource::<Notes>();
+    let mut seen_reasons = std::collections::BTreeSet::new();
+    for (i, note) in notes.list.iter().enumerate() {
+        let trace = &notes.trace[i];
+        assert!(!trace.is_empty(), "note {i} has no trace");
+        assert_eq!(trace[0].stage, 0, "note {i} did not start at cold start");
+        for pair in trace.windows(2) {
+            assert!(
+                pair[1].stage > pair[0].stage && pair[1].entered_tick >= pair[0].entered_tick,
+                "note {i}: {trace:?}"
+            );
+            let jump = pair[1].stage - pair[0].stage;
+            let expected = if jump == 2 {
+                StageOutcome::Skipped
+            } else {
+                StageOutcome::Graduated
+            };
+            assert_eq!(pair[0].outcome, expected, "note {i}: {trace:?}");
+        }
+        let last = trace.last().unwrap();
+        assert_eq!(note.max_stage, last.stage, "note {i}");
+        match note.stop_reason {
+            StopReason::StillRunning => {
+                assert!(
+                    matches!(last.outcome, StageOutcome::Running | StageOutcome::LongTail),
+                    "note {i}: {trace:?}"
+                )
+            }
+            reason => {
+                assert_eq!(
+                    last.outcome,
+                    StageOutcome::Stopped(reason),
+                    "note {i}: {trace:?}"
+                );
+                if reason == StopReason::BelowThreshold {
+                    assert!(last.engagement_rate < last.threshold, "note {i}: {last:?}");
+                }
+            }
+        }
+        seen_reasons.insert(note.stop_reason.name());
+    }
+    for reason in ["below_threshold", "still_running", "expired"] {
+        assert!(
+            seen_reasons.contains(reason),
+            "no note stopped with {reason}: {seen_reasons:?}"
+        );
+    }
+}
