@@ -1,7 +1,213 @@
-//! The window (placeholder until the GUI lands).
+//! The window: a Bevy app with the simulation inside and an egui interface on top.
+//!
+//! Layout: a status bar on top, run controls and parameters on the left, the attention map in
+//! the centre (drawn with the egui painter), the inspector and the leaderboard on the right, and
+//! live plots along the bottom. The simulation advances from one exclusive system that runs as
+//! many ticks per frame as the chosen speed asks for, never more than a frame's time budget.
 
-use crate::cli::GuiArgs;
+mod controls;
+mod inspector;
+mod map;
+mod plots;
+mod state;
+mod theme;
 
-pub fn run(_args: GuiArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the window is not built yet; use `feedlab run SCENARIO --out DIR`")
+use crate::cli::{DEFAULT_SCENARIO, GuiArgs, load_scenario};
+use crate::sim::SimPlugin;
+use anyhow::{Context as _, bail};
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::window::WindowResolution;
+use bevy::winit::{UpdateMode, WinitSettings};
+use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, egui};
+use state::{AutoShot, GuiCache, GuiState};
+use std::path::{Path, PathBuf};
+
+/// Opens the window on a scenario; with `--screenshot` runs the ticks, saves a PNG and exits.
+pub fn run(args: GuiArgs) -> anyhow::Result<()> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    if !has_display {
+        bail!(
+            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open.\n\
+             Run the scenario headless instead: feedlab run SCENARIO --out DIR\n\
+             (or start a virtual display, e.g. `Xvfb :99 & DISPLAY=:99 feedlab gui ...`)"
+        );
+    }
+    let path = args
+        .scenario
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SCENARIO));
+    let scenario = load_scenario(&path, &args.overrides)?;
+    if let Some(shot) = &args.screenshot
+        && let Some(dir) = shot.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+
+    let mut gui_state = GuiState::new(path, &scenario);
+    if let Some(file) = &args.screenshot {
+        gui_state.auto = Some(AutoShot::new(file.clone(), args.after_ticks));
+        gui_state.playing = true;
+        gui_state.fast = true;
+    }
+
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: format!("feedlab: {}", scenario.name),
+                    resolution: WindowResolution::new(1600, 1000),
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(bevy::log::LogPlugin {
+                filter: "warn,feedlab=info".into(),
+                ..default()
+            }),
+    )
+    .insert_resource(WinitSettings {
+        focused_mode: UpdateMode::Continuous,
+        unfocused_mode: UpdateMode::Continuous,
+    })
+    .insert_resource(ClearColor(theme::BACKGROUND_BEVY))
+    .add_plugins(EguiPlugin::default())
+    .add_plugins(SimPlugin { scenario })
+    .insert_resource(gui_state)
+    .insert_resource(GuiCache::default())
+    .add_systems(Startup, spawn_camera)
+    .add_systems(Update, (state::step_simulation, take_screenshots).chain())
+    .add_systems(EguiPrimaryContextPass, ui_system);
+
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => bail!("the window closed with an error (code {code})"),
+    }
+}
+
+fn spawn_camera(mut commands: Commands) {
+    commands.spawn(Camera2d);
+}
+
+/// Starts screenshot captures: the automatic one after `--after-ticks`, and the export button's.
+fn take_screenshots(
+    mut commands: Commands,
+    mut state: ResMut<GuiState>,
+    clock: Res<crate::sim::Clock>,
+) {
+    if let Some(auto) = &mut state.auto
+        && auto.ready_to_capture()
+    {
+        let path = auto.path.clone();
+        commands.spawn(Screenshot::primary_window()).observe(
+            move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(&captured, &path) {
+                Ok(()) => {
+                    info!("screenshot saved to {}", path.display());
+                    exit.write(AppExit::Success);
+                }
+                Err(e) => {
+                    error!("cannot save screenshot {}: {e}", path.display());
+                    exit.write(AppExit::error());
+                }
+            },
+        );
+    }
+    if state.screenshot_requested {
+        state.screenshot_requested = false;
+        let path = PathBuf::from(format!("results/gui-{}.png", clock.tick));
+        commands.spawn(Screenshot::primary_window()).observe(
+            move |captured: On<ScreenshotCaptured>, mut state: ResMut<GuiState>| {
+                let message = match save_png(&captured, &path) {
+                    Ok(()) => format!("Screenshot saved to {}", path.display()),
+                    Err(e) => format!("Cannot save screenshot {}: {e}", path.display()),
+                };
+                state.set_status(message);
+            },
+        );
+    }
+}
+
+fn save_png(captured: &ScreenshotCaptured, path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let image = captured
+        .image
+        .clone()
+        .try_into_dynamic()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    image
+        .to_rgb8()
+        .save(path)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// Draws the whole interface once per frame.
+#[allow(clippy::too_many_arguments)]
+fn ui_system(
+    mut contexts: EguiContexts,
+    mut styled: Local<bool>,
+    mut state: ResMut<GuiState>,
+    mut cache: ResMut<GuiCache>,
+    mut recommender: ResMut<crate::recommender::Recommender>,
+    mut scenario: ResMut<crate::sim::ScenarioRes>,
+    clock: Res<crate::sim::Clock>,
+    world: state::WorldView,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    if !*styled {
+        theme::apply(ctx);
+        *styled = true;
+    }
+    let view = &world;
+    if let Some(auto) = &mut state.auto {
+        auto.frame_drawn();
+    }
+    // Show something interesting in the inspector of an automatic screenshot.
+    if state.auto.is_some() && state.selected_creator.is_none() && !cache.impressions.is_empty() {
+        state.select_top_creator(&cache, view);
+    }
+
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "feedlab-root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let root = &mut root;
+    egui::Panel::top("status").show(root, |ui| {
+        controls::status_bar(ui, &state, &recommender, &scenario.0, &clock, view);
+    });
+    egui::Panel::left("controls")
+        .resizable(true)
+        .default_size(340.0)
+        .min_size(280.0)
+        .show(root, |ui| {
+            controls::left_panel(ui, &mut state, &mut recommender, &mut scenario.0, &clock);
+        });
+    egui::Panel::bottom("plots")
+        .resizable(true)
+        .default_size(380.0)
+        .min_size(200.0)
+        .show(root, |ui| {
+            plots::plots(ui, &state, &cache, &recommender, &clock, view);
+        });
+    egui::Panel::right("inspector")
+        .resizable(true)
+        .default_size(400.0)
+        .min_size(300.0)
+        .show(root, |ui| {
+            inspector::right_panel(ui, &mut state, &cache, &clock, &recommender, view);
+        });
+    egui::CentralPanel::default()
+        .frame(egui::Frame::NONE.fill(theme::MAP_BACKGROUND))
+        .show(root, |ui| {
+            map::attention_map(ui, &mut state, &mut cache, &clock, view);
+        });
+    Ok(())
 }

@@ -179,7 +179,7 @@ pub fn measure(
 ) {
     let done = clock.tick + 1;
     let every = clock.hours_to_ticks(scenario.0.sample_every_hours).max(1);
-    if done % every != 0 && done != clock.total_ticks {
+    if !done.is_multiple_of(every) && done != clock.total_ticks {
         return;
     }
     let mut after = clock.clone();

@@ -24,6 +24,7 @@ use crate::recommender::{Recommender, TickContext};
 use crate::scenario::Scenario;
 use agents::*;
 use bevy::ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 
 /// The schedule that advances the world by one tick.
@@ -219,54 +220,50 @@ pub fn insert_world(world: &mut World, scenario: &Scenario) {
     world.insert_resource(ScenarioRes(scenario.clone()));
 }
 
-fn prepare_recommender(
-    mut recommender: ResMut<Recommender>,
-    mut notes: ResMut<Notes>,
-    mut creators: ResMut<Creators>,
-    clock: Res<Clock>,
-    audience: Res<Audience>,
-    scenario: Res<ScenarioRes>,
-    stats: Res<TickStats>,
-) {
-    let recommender = &mut *recommender;
-    recommender.sync(notes.len());
-    let config = recommender.config.clone();
-    let mut ctx = TickContext {
-        notes: &mut notes,
-        creators: &mut creators,
-        config: &config,
-        clock: &clock,
-        audience: &audience,
-        seed: scenario.0.seed,
-        last_tick_impressions: stats.last_tick_impressions,
-    };
-    recommender.prepare(&mut ctx);
+/// Everything the recommender reads and changes outside the per-impression loop.
+#[derive(SystemParam)]
+struct PolicyWorld<'w> {
+    recommender: ResMut<'w, Recommender>,
+    notes: ResMut<'w, Notes>,
+    creators: ResMut<'w, Creators>,
+    clock: Res<'w, Clock>,
+    audience: ResMut<'w, Audience>,
+    scenario: Res<'w, ScenarioRes>,
+    stats: Res<'w, TickStats>,
 }
 
-fn learn(
-    mut recommender: ResMut<Recommender>,
-    mut notes: ResMut<Notes>,
-    mut creators: ResMut<Creators>,
-    clock: Res<Clock>,
-    mut audience: ResMut<Audience>,
-    viewers: Res<Viewers>,
-    scenario: Res<ScenarioRes>,
-    stats: Res<TickStats>,
-) {
-    if clock.tick % clock.hours_to_ticks(1.0).max(1) == 0 {
-        *audience = Audience::measure(&viewers, clock.topics);
+impl PolicyWorld<'_> {
+    /// Calls `step` with the recommender and a context over the rest.
+    fn with_context(&mut self, step: impl FnOnce(&mut Recommender, &mut TickContext)) {
+        let config = self.recommender.config.clone();
+        let mut ctx = TickContext {
+            notes: &mut self.notes,
+            creators: &mut self.creators,
+            config: &config,
+            clock: &self.clock,
+            audience: &self.audience,
+            seed: self.scenario.0.seed,
+            last_tick_impressions: self.stats.last_tick_impressions,
+        };
+        step(&mut self.recommender, &mut ctx);
     }
-    let config = recommender.config.clone();
-    let mut ctx = TickContext {
-        notes: &mut notes,
-        creators: &mut creators,
-        config: &config,
-        clock: &clock,
-        audience: &audience,
-        seed: scenario.0.seed,
-        last_tick_impressions: stats.last_tick_impressions,
-    };
-    recommender.learn(&mut ctx);
+}
+
+fn prepare_recommender(mut world: PolicyWorld) {
+    let notes = world.notes.len();
+    world.recommender.sync(notes);
+    world.with_context(|recommender, ctx| recommender.prepare(ctx));
+}
+
+fn learn(mut world: PolicyWorld, viewers: Res<Viewers>) {
+    if world
+        .clock
+        .tick
+        .is_multiple_of(world.clock.hours_to_ticks(1.0).max(1))
+    {
+        *world.audience = Audience::measure(&viewers, world.clock.topics);
+    }
+    world.with_context(|recommender, ctx| recommender.learn(ctx));
 }
 
 fn advance_clock(mut clock: ResMut<Clock>) {

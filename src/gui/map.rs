@@ -1,0 +1,305 @@
+//! The attention map: every creator as a circle, one cluster per topic (their main topic).
+//! Area follows followers, brightness the impressions of the last simulated hour, colour the
+//! archetype. Drawn with the egui painter; circles are packed by a few relaxation steps per
+//! frame, so they drift smoothly as creators grow.
+
+use super::state::{GuiCache, GuiState, WorldView};
+use super::theme;
+use crate::scenario::Archetype;
+use crate::sim::Clock;
+use crate::sim::agents::Creator;
+use bevy_egui::egui::{self, Align2, Color32, FontId, Pos2, RichText, Sense, Stroke, pos2, vec2};
+
+const GOLDEN_ANGLE: f32 = 2.399_963;
+
+fn main_topic(c: &Creator) -> usize {
+    if c.n_niche > 0 {
+        c.niche[0] as usize
+    } else {
+        0
+    }
+}
+
+fn scaled(c: Color32, k: f32) -> Color32 {
+    let f = |v: u8| (v as f32 * k).clamp(0.0, 255.0) as u8;
+    Color32::from_rgb(f(c.r()), f(c.g()), f(c.b()))
+}
+
+/// Places creators not yet on the map on a sunflower spiral in their cluster, biggest first.
+fn seed_layout(cache: &mut GuiCache, creators: &[Creator], topics: usize) {
+    if cache.layout_generation != cache.generation {
+        cache.positions.clear();
+        cache.layout_generation = cache.generation;
+    }
+    let start = cache.positions.len();
+    if start >= creators.len() {
+        return;
+    }
+    let mut by_topic: Vec<Vec<usize>> = vec![Vec::new(); topics.max(1)];
+    for (i, c) in creators.iter().enumerate().skip(start) {
+        by_topic[main_topic(c).min(topics.max(1) - 1)].push(i);
+    }
+    cache.positions.resize(creators.len(), [0.0, 0.0]);
+    for members in &mut by_topic {
+        members.sort_by(|&a, &b| {
+            creators[b]
+                .initial_followers
+                .cmp(&creators[a].initial_followers)
+        });
+        let m = members.len().max(1) as f32;
+        // New arrivals after the start join at the rim; the initial population fills the disk.
+        let (r0, r1) = if start == 0 { (0.0, 0.85) } else { (0.8, 0.95) };
+        for (k, &i) in members.iter().enumerate() {
+            let r = r0 + (r1 - r0) * ((k as f32 + 0.5) / m).sqrt();
+            let a = k as f32 * GOLDEN_ANGLE + i as f32 * 0.37;
+            cache.positions[i] = [r * a.cos(), r * a.sin()];
+        }
+    }
+}
+
+/// Pushes overlapping circles apart and gently pulls everyone towards the cluster centre.
+fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
+    for members in clusters {
+        for _ in 0..3 {
+            for (x, &i) in members.iter().enumerate() {
+                for &j in &members[x + 1..] {
+                    let (pi, pj) = (positions[i], positions[j]);
+                    let d = [pj[0] - pi[0], pj[1] - pi[1]];
+                    let dist = (d[0] * d[0] + d[1] * d[1]).sqrt().max(1e-4);
+                    let min = radii[i] + radii[j] + 0.012;
+                    if dist < min {
+                        let push = (min - dist) * 0.5;
+                        let (wi, wj) = (
+                            radii[j] / (radii[i] + radii[j]),
+                            radii[i] / (radii[i] + radii[j]),
+                        );
+                        let n = [d[0] / dist, d[1] / dist];
+                        positions[i] = [
+                            pi[0] - n[0] * push * wi * 2.0,
+                            pi[1] - n[1] * push * wi * 2.0,
+                        ];
+                        positions[j] = [
+                            pj[0] + n[0] * push * wj * 2.0,
+                            pj[1] + n[1] * push * wj * 2.0,
+                        ];
+                    }
+                }
+            }
+            for &i in members {
+                let p = &mut positions[i];
+                p[0] *= 0.995;
+                p[1] *= 0.995;
+                let len = (p[0] * p[0] + p[1] * p[1]).sqrt();
+                let max = (1.0 - radii[i]).max(0.0);
+                if len > max {
+                    p[0] *= max / len;
+                    p[1] *= max / len;
+                }
+            }
+        }
+    }
+}
+
+pub fn attention_map(
+    ui: &mut egui::Ui,
+    state: &mut GuiState,
+    cache: &mut GuiCache,
+    clock: &Clock,
+    view: &WorldView,
+) {
+    let creators = &view.creators.list;
+    let topics = clock.topics.max(1);
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        ui.add_space(10.0);
+        ui.label(
+            RichText::new("Attention map")
+                .heading()
+                .color(theme::TEXT_STRONG),
+        );
+        ui.add_space(10.0);
+        for a in Archetype::ALL {
+            let (rect, _) = ui.allocate_exact_size(vec2(14.0, 14.0), Sense::hover());
+            ui.painter()
+                .circle_filled(rect.center(), 6.5, theme::archetype(a));
+            ui.label(RichText::new(theme::archetype_label(a)).color(theme::TEXT_STRONG));
+            ui.add_space(4.0);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.add_space(10.0);
+        ui.label(
+            RichText::new("one cluster per topic · circle area = followers · brightness = impressions in the last simulated hour · click to inspect")
+                .small()
+                .color(theme::TEXT_DIM),
+        );
+    });
+    let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click());
+    if creators.is_empty() || rect.width() < 50.0 || rect.height() < 50.0 {
+        return;
+    }
+    seed_layout(cache, creators, topics);
+
+    // Grid of clusters matching the panel's shape.
+    let aspect = rect.width() / rect.height();
+    let cols = ((topics as f32 * aspect).sqrt().ceil() as usize).clamp(1, topics);
+    let rows = topics.div_ceil(cols);
+    let cell = vec2(rect.width() / cols as f32, rect.height() / rows as f32);
+    let radius = (cell.x.min(cell.y - 34.0) * 0.47).max(10.0);
+    let centre_of = |t: usize| {
+        let (c, r) = (t % cols, t / cols);
+        pos2(
+            rect.left() + (c as f32 + 0.5) * cell.x,
+            rect.top() + (r as f32 + 0.5) * cell.y + 15.0,
+        )
+    };
+
+    // Circle sizes: area proportional to followers, scaled so the fullest cluster is about half full.
+    let mut clusters: Vec<Vec<usize>> = vec![Vec::new(); topics];
+    let mut follower_sum = vec![0.0f64; topics];
+    for (i, c) in creators.iter().enumerate() {
+        let t = main_topic(c).min(topics - 1);
+        clusters[t].push(i);
+        follower_sum[t] += c.followers as f64;
+    }
+    let fullest = follower_sum.iter().cloned().fold(1.0, f64::max) as f32;
+    let area_scale = (0.42 / fullest).sqrt();
+    let min_r = (2.6 / radius).min(0.05);
+    let radii: Vec<f32> = creators
+        .iter()
+        .map(|c| (min_r + area_scale * (c.followers as f32).sqrt()).min(0.42))
+        .collect();
+    relax(&mut cache.positions, &radii, &clusters);
+
+    let last_hour = |i: usize| cache.last_hour.get(i).copied().unwrap_or(0.0);
+    let max_hour = (0..creators.len()).map(last_hour).fold(1.0, f64::max);
+    let painter = ui.painter_at(rect);
+    for (t, members) in clusters.iter().enumerate() {
+        let centre = centre_of(t);
+        painter.circle(
+            centre,
+            radius,
+            Color32::from_rgb(26, 28, 38),
+            Stroke::new(1.0, Color32::from_rgb(48, 50, 64)),
+        );
+        let hour_total: f64 = members.iter().map(|&i| last_hour(i)).sum();
+        painter.text(
+            pos2(centre.x, centre.y - radius - 15.0),
+            Align2::CENTER_BOTTOM,
+            theme::topic_name(t),
+            FontId::proportional(15.0),
+            theme::TEXT_STRONG,
+        );
+        painter.text(
+            pos2(centre.x, centre.y - radius - 1.0),
+            Align2::CENTER_BOTTOM,
+            format!(
+                "{} creators · {} impr./h",
+                members.len(),
+                theme::compact(hour_total)
+            ),
+            FontId::proportional(12.0),
+            theme::TEXT_DIM,
+        );
+    }
+
+    let screen = |i: usize| -> (Pos2, f32) {
+        let c = centre_of(main_topic(&creators[i]).min(topics - 1));
+        let p = cache.positions[i];
+        (
+            pos2(c.x + p[0] * radius, c.y + p[1] * radius),
+            radii[i] * radius,
+        )
+    };
+    let mut order: Vec<usize> = (0..creators.len()).collect();
+    order.sort_by(|&a, &b| radii[b].total_cmp(&radii[a]));
+    let pointer = response.hover_pos();
+    let mut hovered: Option<usize> = None;
+    for &i in &order {
+        let (p, r) = screen(i);
+        let heat = ((1.0 + last_hour(i)).ln() / (1.0 + max_hour).ln()) as f32;
+        let base = theme::archetype(creators[i].archetype);
+        if heat > 0.6 {
+            painter.circle_filled(p, r + 2.0 + 4.0 * heat, base.gamma_multiply(0.18 * heat));
+        }
+        painter.circle(
+            p,
+            r,
+            scaled(base, 0.22 + 0.9 * heat),
+            Stroke::new(1.0, base.gamma_multiply(0.75)),
+        );
+        if pointer.is_some_and(|q| q.distance(p) <= r.max(3.0)) {
+            hovered = Some(i);
+        }
+    }
+    if let Some(sel) = state
+        .selected_creator
+        .map(|s| s as usize)
+        .filter(|&s| s < creators.len())
+    {
+        let (p, r) = screen(sel);
+        painter.circle_stroke(p, r + 3.0, Stroke::new(2.5, Color32::WHITE));
+        painter.text(
+            pos2(p.x, p.y - r - 5.0),
+            Align2::CENTER_BOTTOM,
+            format!("#{sel}"),
+            FontId::proportional(14.0),
+            Color32::WHITE,
+        );
+    }
+    if let Some(i) = hovered {
+        let (p, r) = screen(i);
+        painter.circle_stroke(p, r + 2.0, Stroke::new(1.5, Color32::from_white_alpha(200)));
+        if response.clicked() {
+            state.select_creator(i as u32, view);
+            state.right_tab = super::state::RightTab::Inspector;
+        }
+        let c = &creators[i];
+        let total = cache.impressions.get(i).copied().unwrap_or(0.0);
+        response.on_hover_ui_at_pointer(|ui| {
+            ui.label(
+                RichText::new(format!(
+                    "Creator #{i} · {}",
+                    theme::archetype_label(c.archetype)
+                ))
+                .strong()
+                .color(theme::archetype(c.archetype)),
+            );
+            egui::Grid::new("map-hover").num_columns(2).show(ui, |ui| {
+                ui.label("followers");
+                ui.label(format!(
+                    "{} (started with {})",
+                    c.followers, c.initial_followers
+                ));
+                ui.end_row();
+                ui.label("skill");
+                ui.label(format!("{:.2}", c.skill));
+                ui.end_row();
+                ui.label("impressions");
+                ui.label(format!(
+                    "{} total, {} last hour",
+                    theme::compact(total),
+                    theme::compact(last_hour(i))
+                ));
+                ui.end_row();
+                ui.label("notes posted");
+                ui.label(c.posts.to_string());
+                ui.end_row();
+                ui.label("authority");
+                ui.label(format!("{:.2}", c.authority));
+                ui.end_row();
+                ui.label("topics");
+                ui.label(
+                    (0..c.n_niche as usize)
+                        .map(|k| theme::topic_name(c.niche[k] as usize))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+                ui.end_row();
+            });
+        });
+    } else if response.clicked() {
+        state.selected_creator = None;
+        state.selected_note = None;
+    }
+}

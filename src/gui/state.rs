@@ -1,0 +1,382 @@
+//! What the window remembers between frames, and the system that advances the simulation.
+
+use crate::metrics::collector::{MetricsHistory, creator_impressions};
+use crate::output::{RunInfo, write_results};
+use crate::recommender::Recommender;
+use crate::scenario::{PolicyKind, Scenario};
+use crate::sim::agents::{Creators, Notes};
+use crate::sim::{Clock, ScenarioRes, SimTick, insert_world};
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Longest time the simulation may take in one frame, so the window stays responsive.
+const FRAME_BUDGET: Duration = Duration::from_millis(12);
+/// Frames drawn after the last tick before an automatic screenshot, so plots and layout settle.
+const SETTLE_FRAMES: u32 = 8;
+
+/// Read access to the simulation tables the panels draw from.
+#[derive(SystemParam)]
+pub struct WorldView<'w> {
+    pub creators: Res<'w, Creators>,
+    pub notes: Res<'w, Notes>,
+    pub history: Res<'w, MetricsHistory>,
+}
+
+/// A request from the interface that needs the whole world.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// Rebuild the population from the scenario (with the panel's edits).
+    Reset,
+    /// Rebuild with a fresh random seed.
+    NewSeed,
+    /// Load another scenario file and rebuild.
+    Load(PathBuf),
+    /// Write the run's CSVs to `results/gui-<tick>/`.
+    ExportCsv,
+}
+
+/// `--screenshot FILE --after-ticks N`: run N ticks, let the interface settle, capture, exit.
+pub struct AutoShot {
+    pub path: PathBuf,
+    pub after_ticks: u32,
+    pub ticks_done: u32,
+    settled_frames: u32,
+    captured: bool,
+}
+
+impl AutoShot {
+    pub fn new(path: PathBuf, after_ticks: u32) -> Self {
+        Self {
+            path,
+            after_ticks,
+            ticks_done: 0,
+            settled_frames: 0,
+            captured: false,
+        }
+    }
+    pub fn ticks_left(&self) -> u32 {
+        self.after_ticks.saturating_sub(self.ticks_done)
+    }
+    /// Called once per drawn frame.
+    pub fn frame_drawn(&mut self) {
+        if self.ticks_left() == 0 {
+            self.settled_frames += 1;
+        }
+    }
+    /// True exactly once, when the capture should start.
+    pub fn ready_to_capture(&mut self) -> bool {
+        if !self.captured && self.ticks_left() == 0 && self.settled_frames >= SETTLE_FRAMES {
+            self.captured = true;
+            return true;
+        }
+        false
+    }
+}
+
+/// How the leaderboard is sorted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    Archetype,
+    Followers,
+    Gained,
+    Impressions,
+    LastHour,
+    Skill,
+}
+
+/// Which view the right panel shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RightTab {
+    Inspector,
+    Leaderboard,
+}
+
+#[derive(Resource)]
+pub struct GuiState {
+    pub right_tab: RightTab,
+    pub scenario_path: PathBuf,
+    pub scenario_files: Vec<PathBuf>,
+    pub path_input: String,
+    pub load_error: Option<String>,
+    /// The scenario as the population section edits it; used on reset.
+    pub pending: Scenario,
+    pub playing: bool,
+    /// Run as many ticks as fit in the frame budget.
+    pub fast: bool,
+    pub ticks_per_second: f64,
+    pub step_once: bool,
+    tick_debt: f64,
+    pub request: Option<Request>,
+    pub screenshot_requested: bool,
+    pub auto: Option<AutoShot>,
+    pub selected_creator: Option<u32>,
+    pub selected_note: Option<u32>,
+    pub sort: SortKey,
+    pub sort_descending: bool,
+    pub status: Option<(String, Instant)>,
+    /// Measured simulation speed, ticks per wall-clock second.
+    pub measured_tps: f64,
+    /// Policy in force from each simulated hour on (first entry at hour 0).
+    pub policy_marks: Vec<(f64, PolicyKind)>,
+    /// Set after the end of the scenario was reached and announced once.
+    pub finished_announced: bool,
+}
+
+impl GuiState {
+    pub fn new(path: PathBuf, scenario: &Scenario) -> Self {
+        Self {
+            right_tab: RightTab::Inspector,
+            path_input: path.display().to_string(),
+            scenario_files: list_scenarios(Path::new("scenarios")),
+            scenario_path: path,
+            load_error: None,
+            pending: scenario.clone(),
+            playing: true,
+            fast: false,
+            ticks_per_second: 30.0,
+            step_once: false,
+            tick_debt: 0.0,
+            request: None,
+            screenshot_requested: false,
+            auto: None,
+            selected_creator: None,
+            selected_note: None,
+            sort: SortKey::Impressions,
+            sort_descending: true,
+            status: None,
+            measured_tps: 0.0,
+            policy_marks: vec![(0.0, scenario.recommender.policy)],
+            finished_announced: false,
+        }
+    }
+
+    pub fn set_status(&mut self, message: impl Into<String>) {
+        self.status = Some((message.into(), Instant::now()));
+    }
+
+    /// Selects the note that got furthest down the funnel (most impressions among those) and
+    /// its creator: a good first thing to show.
+    pub fn select_top_creator(&mut self, _cache: &GuiCache, view: &WorldView) {
+        let notes = &view.notes;
+        let best = (0..notes.len())
+            .max_by_key(|&n| (notes.list[n].max_stage, notes.counts(n).impressions));
+        if let Some(n) = best {
+            self.selected_creator = Some(notes.list[n].creator);
+            self.selected_note = Some(n as u32);
+        }
+    }
+
+    /// Selects a creator and, to show a funnel straight away, the note of theirs seen most.
+    pub fn select_creator(&mut self, creator: u32, view: &WorldView) {
+        self.selected_creator = Some(creator);
+        let notes = &view.notes;
+        self.selected_note = (0..notes.len())
+            .filter(|&n| notes.list[n].creator == creator)
+            .max_by_key(|&n| notes.counts(n).impressions)
+            .map(|n| n as u32);
+    }
+}
+
+/// Every `.ron` file in a directory, sorted.
+pub fn list_scenarios(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Numbers derived from the world that several panels share, refreshed when the tick changes.
+#[derive(Resource, Default)]
+pub struct GuiCache {
+    /// Tick the cache describes, and a counter bumped at every rebuild of the world.
+    pub tick: u32,
+    pub generation: u32,
+    /// Impressions per creator, all time.
+    pub impressions: Vec<f64>,
+    /// Impressions per creator at the last whole simulated hour, and during the hour before it.
+    hour_snapshot: Vec<f64>,
+    pub last_hour: Vec<f64>,
+    /// Attention map layout, per creator, in cluster units (see `map`).
+    pub positions: Vec<[f32; 2]>,
+    pub layout_generation: u32,
+}
+
+impl GuiCache {
+    fn rebuild(&mut self) {
+        let generation = self.generation + 1;
+        *self = GuiCache {
+            generation,
+            ..GuiCache::default()
+        };
+    }
+
+    fn refresh(&mut self, clock: &Clock, creators: &Creators, notes: &Notes) {
+        self.tick = clock.tick;
+        self.impressions = creator_impressions(creators, notes);
+    }
+
+    /// Takes the hourly snapshot: `last_hour` becomes impressions since the previous one.
+    fn hourly(&mut self, creators: &Creators, notes: &Notes) {
+        let now = creator_impressions(creators, notes);
+        self.hour_snapshot.resize(now.len(), 0.0);
+        self.last_hour = now
+            .iter()
+            .zip(&self.hour_snapshot)
+            .map(|(n, s)| n - s)
+            .collect();
+        self.hour_snapshot = now;
+    }
+}
+
+/// Exclusive system: applies requests, then advances the simulation within the frame budget.
+pub fn step_simulation(world: &mut World) {
+    let request = world.resource_mut::<GuiState>().request.take();
+    if let Some(request) = request {
+        handle_request(world, request);
+    }
+    let dt = world.resource::<Time>().delta_secs_f64().min(0.25);
+    let wanted = {
+        let mut state = world.resource_mut::<GuiState>();
+        let mut wanted = 0u32;
+        if let Some(auto) = &state.auto {
+            wanted = auto.ticks_left();
+        } else if state.playing {
+            if state.fast {
+                wanted = u32::MAX;
+            } else {
+                state.tick_debt += dt * state.ticks_per_second;
+                wanted = state.tick_debt.floor() as u32;
+                state.tick_debt -= wanted as f64;
+            }
+        }
+        if state.step_once {
+            state.step_once = false;
+            wanted = wanted.max(1);
+        }
+        wanted
+    };
+
+    let start = Instant::now();
+    let mut done = 0u32;
+    while done < wanted && (done == 0 || start.elapsed() < FRAME_BUDGET) {
+        world.run_schedule(SimTick);
+        done += 1;
+        after_tick(world);
+        if world.resource::<GuiState>().auto.is_none() && !world.resource::<GuiState>().playing {
+            break;
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut state = world.resource_mut::<GuiState>();
+    if let Some(auto) = &mut state.auto {
+        auto.ticks_done += done;
+    }
+    if done > 0 {
+        let rate = done as f64 / dt.max(elapsed).max(1e-6);
+        state.measured_tps = if state.measured_tps == 0.0 {
+            rate
+        } else {
+            0.9 * state.measured_tps + 0.1 * rate
+        };
+    } else if !state.playing {
+        state.measured_tps = 0.0;
+    }
+    if done > 0 || world.resource::<GuiCache>().impressions.is_empty() {
+        world.resource_scope(|world, mut cache: Mut<GuiCache>| {
+            cache.refresh(
+                world.resource::<Clock>(),
+                world.resource::<Creators>(),
+                world.resource::<Notes>(),
+            );
+        });
+    }
+}
+
+/// Bookkeeping after each tick: hourly snapshot, policy marks, end of the scenario.
+fn after_tick(world: &mut World) {
+    let clock = world.resource::<Clock>().clone();
+    let per_hour = clock.hours_to_ticks(1.0).max(1);
+    if clock.tick.is_multiple_of(per_hour) {
+        world.resource_scope(|world, mut cache: Mut<GuiCache>| {
+            cache.hourly(world.resource::<Creators>(), world.resource::<Notes>());
+        });
+    }
+    let active = world.resource::<Recommender>().active();
+    let mut state = world.resource_mut::<GuiState>();
+    if state.policy_marks.last().is_none_or(|&(_, p)| p != active) {
+        state
+            .policy_marks
+            .push((clock.ticks_to_hours(clock.tick.saturating_sub(1)), active));
+    }
+    if clock.tick >= clock.total_ticks && !state.finished_announced {
+        state.finished_announced = true;
+        if state.auto.is_none() {
+            state.playing = false;
+            let days = clock.hours() / 24.0;
+            state.set_status(format!(
+                "End of the scenario ({days:.1} days). Press Play to keep going."
+            ));
+        }
+    }
+}
+
+fn handle_request(world: &mut World, request: Request) {
+    match request {
+        Request::Reset | Request::NewSeed => {
+            let mut scenario = world.resource::<GuiState>().pending.clone();
+            // Live edits carry over: behaviour and recommender as they are now.
+            scenario.behaviour = world.resource::<ScenarioRes>().0.behaviour.clone();
+            scenario.recommender = world.resource::<Recommender>().config.clone();
+            if matches!(request, Request::NewSeed) {
+                scenario.seed = rand::random::<u32>() as u64;
+            }
+            let message = format!("Rebuilt \"{}\" with seed {}", scenario.name, scenario.seed);
+            rebuild(world, scenario);
+            world.resource_mut::<GuiState>().set_status(message);
+        }
+        Request::Load(path) => match crate::cli::load_scenario(&path, &Default::default()) {
+            Ok(scenario) => {
+                let message = format!("Loaded {}", path.display());
+                {
+                    let mut state = world.resource_mut::<GuiState>();
+                    state.scenario_path = path.clone();
+                    state.path_input = path.display().to_string();
+                    state.load_error = None;
+                }
+                rebuild(world, scenario);
+                world.resource_mut::<GuiState>().set_status(message);
+            }
+            Err(e) => world.resource_mut::<GuiState>().load_error = Some(e.to_string()),
+        },
+        Request::ExportCsv => {
+            let tick = world.resource::<Clock>().tick;
+            let dir = PathBuf::from(format!("results/gui-{tick}"));
+            let message = match write_results(world, &dir, &RunInfo::default()) {
+                Ok(()) => format!("CSV results written to {}/", dir.display()),
+                Err(e) => format!("Export failed: {e:#}"),
+            };
+            world.resource_mut::<GuiState>().set_status(message);
+        }
+    }
+}
+
+fn rebuild(world: &mut World, scenario: Scenario) {
+    insert_world(world, &scenario);
+    world.resource_mut::<GuiCache>().rebuild();
+    let mut state = world.resource_mut::<GuiState>();
+    state.policy_marks = vec![(0.0, scenario.recommender.policy)];
+    state.pending = scenario;
+    state.selected_creator = None;
+    state.selected_note = None;
+    state.finished_announced = false;
+    state.tick_debt = 0.0;
+}
