@@ -2,7 +2,8 @@
 
 use super::{gini, pearson, ranks, top_share};
 use crate::sim::agents::*;
-use crate::sim::{Clock, ScenarioRes, TickStats};
+use crate::sim::{Audience, Clock, ScenarioRes, TickStats};
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use serde::Serialize;
 
@@ -66,6 +67,16 @@ pub struct MetricsHistory {
     recent: std::collections::VecDeque<(u32, Vec<f64>)>,
 }
 
+/// The parts of the world a metrics sample reads.
+#[derive(SystemParam)]
+pub struct Platform<'w> {
+    pub viewers: Res<'w, Viewers>,
+    pub audience: Res<'w, Audience>,
+    pub creators: Res<'w, Creators>,
+    pub notes: Res<'w, Notes>,
+    pub stats: Res<'w, TickStats>,
+}
+
 /// Impressions received by each creator (summed over their notes).
 pub fn creator_impressions(creators: &Creators, notes: &Notes) -> Vec<f64> {
     let mut out = vec![0.0; creators.list.len()];
@@ -79,16 +90,22 @@ pub fn creator_impressions(creators: &Creators, notes: &Notes) -> Vec<f64> {
 }
 
 /// Computes a row for the world as it is after `clock.tick` ticks.
-/// `day_ago` holds each creator's impressions 24 hours earlier (shorter at the start of a run).
+/// Computes a row for the world as it is after `clock.tick` ticks, and the impressions per
+/// creator it was computed from. `day_ago` holds each creator's impressions 24 hours earlier
+/// (shorter at the start of a run).
 pub fn sample(
+    platform: &Platform,
     clock: &Clock,
-    viewers: &Viewers,
-    creators: &Creators,
-    notes: &Notes,
-    stats: &TickStats,
     previous: Option<&MetricsRow>,
     day_ago: Option<&[f64]>,
-) -> MetricsRow {
+) -> (MetricsRow, Vec<f64>) {
+    let Platform {
+        viewers,
+        audience,
+        creators,
+        notes,
+        stats,
+    } = platform;
     let impressions = creator_impressions(creators, notes);
     let last_day: Vec<f64> = impressions
         .iter()
@@ -127,15 +144,10 @@ pub fn sample(
             )
         },
     );
-    let (mut active, mut satisfaction) = (0u32, 0.0f64);
-    for v in viewers.list.iter().filter(|v| v.active) {
-        active += 1;
-        satisfaction += v.satisfaction as f64;
-    }
-    MetricsRow {
+    let row = MetricsRow {
         tick: clock.tick,
         hours: clock.hours(),
-        active_viewers: active,
+        active_viewers: audience.active,
         churned_viewers: viewers.churned,
         notes: notes.len() as u32,
         impressions: stats.impressions,
@@ -158,22 +170,16 @@ pub fn sample(
         } else {
             0.0
         },
-        mean_satisfaction: if active > 0 {
-            satisfaction / active as f64
-        } else {
-            0.0
-        },
-    }
+        mean_satisfaction: audience.mean_satisfaction(),
+    };
+    (row, impressions)
 }
 
 /// Samples at the end of every `sample_every_hours` and of the last tick. Runs before the clock
 /// advances, so the row describes `clock.tick + 1` completed ticks.
 pub fn measure(
     clock: Res<Clock>,
-    viewers: Res<Viewers>,
-    creators: Res<Creators>,
-    notes: Res<Notes>,
-    stats: Res<TickStats>,
+    platform: Platform,
     scenario: Res<ScenarioRes>,
     mut history: ResMut<MetricsHistory>,
 ) {
@@ -193,17 +199,7 @@ pub fn measure(
         .front()
         .filter(|(tick, _)| tick + day <= done)
         .map(|(_, v)| v.as_slice());
-    let row = sample(
-        &after,
-        &viewers,
-        &creators,
-        &notes,
-        &stats,
-        history.rows.last(),
-        day_ago,
-    );
+    let (row, impressions) = sample(&platform, &after, history.rows.last(), day_ago);
     history.rows.push(row);
-    history
-        .recent
-        .push_back((done, creator_impressions(&creators, &notes)));
+    history.recent.push_back((done, impressions));
 }

@@ -185,7 +185,8 @@ impl Policy for TrafficPool {
         let params = ctx.config.traffic_pool;
         let topics = ctx.clock.topics;
         let tick = ctx.clock.tick;
-        let mut narrow: Vec<Vec<(u32, f64)>> = vec![Vec::new(); topics];
+        // (note, creator, weight): the creator rides along for the creative-fatigue check.
+        let mut narrow: Vec<Vec<(u32, u32, f64)>> = vec![Vec::new(); topics];
         let mut broad = Vec::new();
         let mut long_tail = Vec::new();
         for &id in &self.live {
@@ -210,15 +211,16 @@ impl Policy for TrafficPool {
                     let ticks_left = window_end.saturating_sub(tick).max(1) as f64;
                     let demand = remaining / ticks_left * Self::freshness(&params, age_hours);
                     if (note.pool.stage as u32) < params.narrow_stages {
-                        narrow[note.topic as usize].push((id, demand));
+                        narrow[note.topic as usize].push((id, note.creator, demand));
                     } else {
-                        broad.push((id, demand));
+                        broad.push((id, note.creator, demand));
                     }
                 }
                 PoolStatus::LongTail => {
                     let rate = engagement_rate(&counts, &ctx.config.weights);
                     long_tail.push((
                         id,
+                        note.creator,
                         Self::long_tail_weight(&params, rate, age_hours, note.pool.evergreen),
                     ));
                 }
@@ -229,8 +231,8 @@ impl Policy for TrafficPool {
         let attention = ctx.last_tick_impressions.max(1) as f64
             * params.pool_share
             * (1.0 - ctx.config.following_share);
-        let narrow_demand: Vec<f64> = narrow.iter().map(|l| l.iter().map(|x| x.1).sum()).collect();
-        let broad_demand: f64 = broad.iter().map(|x| x.1).sum();
+        let narrow_demand: Vec<f64> = narrow.iter().map(|l| l.iter().map(|x| x.2).sum()).collect();
+        let broad_demand: f64 = broad.iter().map(|x| x.2).sum();
         let total_demand = narrow_demand.iter().sum::<f64>() + broad_demand;
         self.broad_fraction = if total_demand > 0.0 {
             broad_demand / total_demand
@@ -241,12 +243,17 @@ impl Policy for TrafficPool {
         let narrow_attention = attention * (1.0 - self.broad_fraction);
         self.narrow_accept = narrow_demand
             .iter()
-            .zip(&ctx.audience.topic_share)
-            .map(|(&d, &share)| (d / (narrow_attention * share).max(1e-9)).min(1.0))
+            .enumerate()
+            .map(|(t, &d)| {
+                (d / (narrow_attention * ctx.audience.topic_share(t)).max(1e-9)).min(1.0)
+            })
             .collect();
-        self.narrow = narrow.into_iter().map(WeightedTable::build).collect();
-        self.broad = WeightedTable::build(broad);
-        self.long_tail = WeightedTable::build(long_tail);
+        self.narrow = narrow
+            .into_iter()
+            .map(WeightedTable::build_tagged)
+            .collect();
+        self.broad = WeightedTable::build_tagged(broad);
+        self.long_tail = WeightedTable::build_tagged(long_tail);
     }
 
     fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
@@ -261,7 +268,7 @@ impl Policy for TrafficPool {
             let candidate = if rng.random::<f64>() < params.pool_share {
                 if rng.random::<f64>() < self.broad_fraction {
                     if rng.random::<f64>() < self.broad_accept {
-                        self.broad.draw(rng)
+                        self.broad.draw_tagged(rng)
                     } else {
                         None
                     }
@@ -269,7 +276,7 @@ impl Policy for TrafficPool {
                     let topic = pick_interest_topic(viewer, rng) as usize;
                     let accept = self.narrow_accept.get(topic).copied().unwrap_or(0.0);
                     if rng.random::<f64>() < accept {
-                        self.narrow.get(topic).and_then(|t| t.draw(rng))
+                        self.narrow.get(topic).and_then(|t| t.draw_tagged(rng))
                     } else {
                         None
                     }
@@ -277,15 +284,19 @@ impl Policy for TrafficPool {
             } else {
                 None
             };
-            let candidate = candidate.or_else(|| self.long_tail.draw(rng)).or_else(|| {
-                // Nothing in pools or the long tail yet (the first hours): a random recent note.
-                let len = ctx.notes.len();
-                (ctx.window_start < len).then(|| rng.random_range(ctx.window_start..len) as u32)
-            });
-            let id = candidate?;
-            let note = &ctx.notes.look[id as usize];
+            let candidate = candidate
+                .or_else(|| self.long_tail.draw_tagged(rng))
+                .or_else(|| {
+                    // Nothing in pools or the long tail yet (the first hours): a random recent note.
+                    let len = ctx.notes.len();
+                    (ctx.window_start < len).then(|| {
+                        let id = rng.random_range(ctx.window_start..len) as u32;
+                        (id, ctx.notes.look[id as usize].creator)
+                    })
+                });
+            let (id, creator) = candidate?;
             // Creative fatigue: space out a creator this viewer has just seen several times.
-            if viewer.recent_count(note.creator) < limit {
+            if viewer.recent_count(creator) < limit {
                 return Some(id);
             }
         }
@@ -331,6 +342,8 @@ impl Policy for TrafficPool {
                     if let Some(last) = ctx.notes.trace[i].last_mut() {
                         last.impressions = delivered;
                         last.engagement_rate = rate as f32;
+                        // Authority may have moved since the stage began: record the bar applied.
+                        last.threshold = threshold as f32;
                         last.negative_rate = negative as f32;
                     }
                     let enough_sample = delivered >= (pool.target / 4).max(1);

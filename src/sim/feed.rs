@@ -8,9 +8,10 @@
 
 use super::agents::*;
 use super::behaviour::{ReactionModel, react as draw_reaction};
+use super::prefetch::prefetch;
 use super::rng::{Stream, stream};
 use super::sessions::schedule_next_session;
-use super::{Clock, ScenarioRes};
+use super::{Audience, Clock, ScenarioRes};
 use crate::recommender::{PickContext, Recommender};
 use bevy::prelude::*;
 use rand::Rng;
@@ -21,6 +22,8 @@ use std::sync::atomic::Ordering::Relaxed;
 pub const CHUNK: usize = 4096;
 /// Failed picks (nothing to show, or already seen) before a session's feed is given up as exhausted.
 const MAX_MISSES: u32 = 12;
+/// How many slots ahead the react loop asks for a note's data.
+const PREFETCH_SLOTS: usize = 4;
 
 #[derive(Clone, Copy, Debug)]
 struct Session {
@@ -37,11 +40,17 @@ pub struct Tally {
     pub impressions: u64,
     pub engagements: u64,
     pub churned: u32,
+    /// Change in the summed satisfaction of this chunk's viewers.
+    pub satisfaction_change: f64,
 }
 
 /// Reused per-chunk buffers (no allocation per impression once warmed up).
 #[derive(Default)]
 pub struct ChunkBuffer {
+    /// Viewers (index within the chunk) who open the app this tick.
+    due: Vec<u32>,
+    /// Viewers (global id) who left for good this tick.
+    left: Vec<u32>,
     sessions: Vec<Session>,
     slots: Vec<u32>,
     shares: Vec<(u32, u32)>,
@@ -114,10 +123,14 @@ pub(super) fn expose(
             buf.sessions.clear();
             buf.slots.clear();
             let mut rng = stream(seed, Stream::Expose, tick as u64, c as u64);
-            for (local, &next_session) in next.iter().enumerate() {
-                if next_session > tick {
-                    continue;
+            buf.due.clear();
+            buf.due
+                .extend((0..next.len() as u32).filter(|&i| next[i as usize] <= tick));
+            for k in 0..buf.due.len() {
+                if let Some(&ahead) = buf.due.get(k + 2) {
+                    prefetch(&chunk[ahead as usize]);
                 }
+                let local = buf.due[k] as usize;
                 let viewer = &chunk[local];
                 let depth = session_depth(viewer, rng.random::<f32>());
                 let start = buf.slots.len();
@@ -163,6 +176,7 @@ pub(super) fn react(
     scenario: Res<ScenarioRes>,
     mut buffers: ResMut<FeedBuffers>,
     mut stats: ResMut<TickStats>,
+    mut audience: ResMut<Audience>,
 ) {
     let model = ReactionModel::new(&scenario.0.behaviour);
     let churn_below = scenario.0.behaviour.churn_below as f32;
@@ -187,16 +201,25 @@ pub(super) fn react(
             let mut rng = stream(seed, Stream::React, tick as u64, c as u64);
             buf.shares.clear();
             buf.follows.clear();
+            buf.left.clear();
             let mut tally = Tally::default();
             let base = (c * CHUNK) as u32;
-            for session in &buf.sessions {
+            for (k, session) in buf.sessions.iter().enumerate() {
+                if let Some(ahead) = buf.sessions.get(k + 1) {
+                    prefetch(&chunk[ahead.viewer as usize]);
+                }
                 let viewer = &mut chunk[session.viewer as usize];
                 let me = base + session.viewer;
                 tally.sessions += 1;
                 viewer.inbox_len = 0;
-                let slots =
-                    &buf.slots[session.start as usize..(session.start + session.len) as usize];
-                for &id in slots {
+                let satisfaction_before = viewer.satisfaction;
+                let first = session.start as usize;
+                for g in first..first + session.len as usize {
+                    if let Some(&ahead) = buf.slots.get(g + PREFETCH_SLOTS) {
+                        prefetch(&notes.look[ahead as usize]);
+                        prefetch(&notes.counters[ahead as usize]);
+                    }
+                    let id = buf.slots[g];
                     let note = &notes.look[id as usize];
                     let counters = &notes.counters[id as usize];
                     let author = note.creator;
@@ -267,6 +290,7 @@ pub(super) fn react(
                         }
                     }
                 }
+                tally.satisfaction_change += (viewer.satisfaction - satisfaction_before) as f64;
                 if viewer.satisfaction < churn_below
                     && viewer.creator == NONE
                     && rng.random::<f32>() < churn_chance
@@ -274,6 +298,7 @@ pub(super) fn react(
                     viewer.active = false;
                     next[session.viewer as usize] = u32::MAX;
                     tally.churned += 1;
+                    buf.left.push(me);
                     continue;
                 }
                 next[session.viewer as usize] =
@@ -287,6 +312,10 @@ pub(super) fn react(
         stats.engagements += buf.tally.engagements;
         stats.sessions += buf.tally.sessions;
         *churned += buf.tally.churned;
+        audience.satisfaction += buf.tally.satisfaction_change;
+        for &gone in &buf.left {
+            audience.remove(&list[gone as usize]);
+        }
     }
     stats.impressions += tick_impressions;
     stats.last_tick_impressions = tick_impressions;

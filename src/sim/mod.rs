@@ -13,6 +13,7 @@ pub mod behaviour;
 mod feed;
 pub mod population;
 mod post;
+mod prefetch;
 pub mod rng;
 pub mod sessions;
 mod timeline;
@@ -105,54 +106,70 @@ impl Clock {
     }
 }
 
-/// Who is around to be reached: active viewers overall and per topic (refreshed hourly).
+/// Live totals over active viewers, kept up to date as viewers arrive, change and leave (so no
+/// system has to walk a million viewer records to know who is around).
 #[derive(Resource, Clone, Debug, Default)]
 pub struct Audience {
     pub active: u32,
     /// Active viewers with each topic among their interests.
     pub by_topic: Vec<u32>,
-    /// Share of all interest weight on each topic (sums to 1).
-    pub topic_share: Vec<f64>,
+    /// Interest weight on each topic, each viewer's weights summing to 1.
+    pub topic_weight: Vec<f64>,
+    /// Sum of active viewers' satisfaction.
+    pub satisfaction: f64,
 }
 
 impl Audience {
     pub fn measure(viewers: &Viewers, topics: usize) -> Self {
-        use rayon::prelude::*;
-        // Per-chunk partial sums, added in chunk order: the same bits on any number of threads.
-        let partial: Vec<(u32, Vec<u32>, Vec<f64>)> = viewers
-            .list
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut by_topic = vec![0u32; topics];
-                let mut weight = vec![0f64; topics];
-                let mut active = 0;
-                for v in chunk.iter().filter(|v| v.active) {
-                    active += 1;
-                    let n = v.n_topics as usize;
-                    let total: f32 = v.interest[..n].iter().sum();
-                    for i in 0..n {
-                        by_topic[v.topics[i] as usize] += 1;
-                        weight[v.topics[i] as usize] += (v.interest[i] / total) as f64;
-                    }
-                }
-                (active, by_topic, weight)
-            })
-            .collect();
         let mut out = Self {
-            active: 0,
             by_topic: vec![0; topics],
-            topic_share: vec![0.0; topics],
+            topic_weight: vec![0.0; topics],
+            ..Default::default()
         };
-        for (active, by_topic, weight) in partial {
-            out.active += active;
-            for t in 0..topics {
-                out.by_topic[t] += by_topic[t];
-                out.topic_share[t] += weight[t];
-            }
+        for v in viewers.list.iter().filter(|v| v.active) {
+            out.add(v);
         }
-        let sum: f64 = out.topic_share.iter().sum::<f64>().max(1e-12);
-        out.topic_share.iter_mut().for_each(|w| *w /= sum);
         out
+    }
+
+    /// Counts a viewer who joined (or whose interests were just set).
+    pub fn add(&mut self, v: &Viewer) {
+        self.change(v, 1.0);
+    }
+
+    /// Forgets a viewer who left.
+    pub fn remove(&mut self, v: &Viewer) {
+        self.change(v, -1.0);
+    }
+
+    fn change(&mut self, v: &Viewer, sign: f64) {
+        let n = v.n_topics as usize;
+        let total: f32 = v.interest[..n].iter().sum();
+        for i in 0..n {
+            let t = v.topics[i] as usize;
+            self.by_topic[t] = (self.by_topic[t] as i64 + sign as i64) as u32;
+            self.topic_weight[t] += sign * (v.interest[i] / total) as f64;
+        }
+        self.active = (self.active as i64 + sign as i64) as u32;
+        self.satisfaction += sign * v.satisfaction as f64;
+    }
+
+    /// Share of all interest weight on `topic` (the topics' shares sum to 1).
+    pub fn topic_share(&self, topic: usize) -> f64 {
+        let total: f64 = self.topic_weight.iter().sum();
+        if total > 0.0 {
+            self.topic_weight.get(topic).copied().unwrap_or(0.0) / total
+        } else {
+            0.0
+        }
+    }
+
+    pub fn mean_satisfaction(&self) -> f64 {
+        if self.active > 0 {
+            self.satisfaction / self.active as f64
+        } else {
+            0.0
+        }
     }
 }
 
@@ -227,7 +244,7 @@ struct PolicyWorld<'w> {
     notes: ResMut<'w, Notes>,
     creators: ResMut<'w, Creators>,
     clock: Res<'w, Clock>,
-    audience: ResMut<'w, Audience>,
+    audience: Res<'w, Audience>,
     scenario: Res<'w, ScenarioRes>,
     stats: Res<'w, TickStats>,
 }
@@ -255,14 +272,7 @@ fn prepare_recommender(mut world: PolicyWorld) {
     world.with_context(|recommender, ctx| recommender.prepare(ctx));
 }
 
-fn learn(mut world: PolicyWorld, viewers: Res<Viewers>) {
-    if world
-        .clock
-        .tick
-        .is_multiple_of(world.clock.hours_to_ticks(1.0).max(1))
-    {
-        *world.audience = Audience::measure(&viewers, world.clock.topics);
-    }
+fn learn(mut world: PolicyWorld) {
     world.with_context(|recommender, ctx| recommender.learn(ctx));
 }
 

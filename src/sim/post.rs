@@ -4,12 +4,20 @@
 use super::agents::*;
 use super::population::arrivals;
 use super::rng::{Stream, normal, poisson, stream};
-use super::{Clock, ScenarioRes};
+use super::{Audience, Clock, ScenarioRes};
 use bevy::prelude::*;
 use rand::Rng;
 
-pub(super) fn arrive(mut viewers: ResMut<Viewers>, clock: Res<Clock>, scenario: Res<ScenarioRes>) {
-    arrivals(&scenario.0, &mut viewers, &clock);
+pub(super) fn arrive(
+    mut viewers: ResMut<Viewers>,
+    mut audience: ResMut<Audience>,
+    clock: Res<Clock>,
+    scenario: Res<ScenarioRes>,
+) {
+    let joined = arrivals(&scenario.0, &mut viewers, &clock) as usize;
+    for viewer in &viewers.list[viewers.list.len() - joined..] {
+        audience.add(viewer);
+    }
 }
 
 pub(super) fn post_notes(

@@ -38,11 +38,9 @@ pub fn exponential(rng: &mut SimRng) -> f64 {
     -libm::log(1.0 - u)
 }
 
-/// Draws a standard normal value (Box-Muller; one value per call keeps streams simple).
+/// Draws a standard normal value (ziggurat: rarely needs a logarithm).
 pub fn normal(rng: &mut SimRng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(1e-300);
-    let u2: f64 = rng.random();
-    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(std::f64::consts::TAU * u2)
+    rng.sample(rand_distr::StandardNormal)
 }
 
 /// Draws a Poisson count with mean `lambda` (Knuth for small means, normal approximation above 30).

@@ -6,7 +6,7 @@ use super::population::{
     add_creators, give_initial_followers, new_viewer, topic_cdf, viewers_by_topic,
 };
 use super::rng::{Stream, stream};
-use super::{Clock, ScenarioRes};
+use super::{Audience, Clock, ScenarioRes};
 use crate::recommender::Recommender;
 use crate::scenario::{Action, Scenario, apply_override};
 use bevy::prelude::*;
@@ -39,6 +39,7 @@ pub(super) fn apply_timeline(
     mut recommender: ResMut<Recommender>,
     mut viewers: ResMut<Viewers>,
     mut creators: ResMut<Creators>,
+    mut audience: ResMut<Audience>,
 ) {
     while timeline
         .pending
@@ -86,6 +87,9 @@ pub(super) fn apply_timeline(
                     clock.tick,
                     &mut rng,
                 );
+                for &user in &users {
+                    audience.add(&viewers.list[user as usize]);
+                }
                 let by_topic = viewers_by_topic(&viewers.list, s.topics);
                 for c in first_creator..creators.list.len() {
                     let wanted = creators.list[c].initial_followers;
