@@ -89,7 +89,7 @@ impl WeightedTable {
             return None;
         }
         let r = rng.next_u64();
-        let column = self.columns[((r & 0xFFFF_FFFF) * self.columns.len() as u64 >> 32) as usize];
+        let column = self.columns[(((r & 0xFFFF_FFFF) * self.columns.len() as u64) >> 32) as usize];
         Some(if (r >> 32) as u32 <= column.keep {
             (column.id, column.id_tag)
         } else {

@@ -175,8 +175,7 @@ pub(super) fn react(
     clock: Res<Clock>,
     scenario: Res<ScenarioRes>,
     mut buffers: ResMut<FeedBuffers>,
-    mut stats: ResMut<TickStats>,
-    mut audience: ResMut<Audience>,
+    (mut stats, mut audience): (ResMut<TickStats>, ResMut<Audience>),
 ) {
     let model = ReactionModel::new(&scenario.0.behaviour);
     let churn_below = scenario.0.behaviour.churn_below as f32;
