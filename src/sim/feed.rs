@@ -8,7 +8,7 @@
 
 use super::agents::*;
 use super::behaviour::{ReactionModel, react as draw_reaction};
-use super::prefetch::prefetch;
+use super::prefetch::{prefetch, prefetch_for_write, prefetch_slice};
 use super::rng::{Stream, stream};
 use super::sessions::schedule_next_session;
 use super::{Audience, Clock, ScenarioRes};
@@ -130,6 +130,9 @@ pub(super) fn expose(
                 if let Some(&ahead) = buf.due.get(k + 2) {
                     prefetch(&chunk[ahead as usize]);
                 }
+                if let Some(&next) = buf.due.get(k + 1) {
+                    prefetch_slice(&chunk[next as usize].follows);
+                }
                 let local = buf.due[k] as usize;
                 let viewer = &chunk[local];
                 let depth = session_depth(viewer, rng.random::<f32>());
@@ -216,7 +219,7 @@ pub(super) fn react(
                 for g in first..first + session.len as usize {
                     if let Some(&ahead) = buf.slots.get(g + PREFETCH_SLOTS) {
                         prefetch(&notes.look[ahead as usize]);
-                        prefetch(&notes.counters[ahead as usize]);
+                        prefetch_for_write(&notes.counters[ahead as usize]);
                     }
                     let id = buf.slots[g];
                     let note = &notes.look[id as usize];

@@ -150,24 +150,15 @@ pub fn viewers_by_topic(viewers: &[Viewer], topics: u32) -> Vec<Vec<u32>> {
 pub fn build(scenario: &Scenario, clock: &Clock) -> (Viewers, Creators) {
     let topic_cdf = cumulative(&topic_popularity(scenario.topics));
     let count = scenario.viewers.count;
-    // Viewers are made in fixed blocks, each with its own stream, so both cores can build them.
-    let blocks: Vec<(Vec<Viewer>, Vec<u32>)> = (0..count.div_ceil(VIEWER_BLOCK))
-        .into_par_iter()
-        .map(|b| {
-            let mut rng = stream(scenario.seed, Stream::Population, 10, b as u64);
-            let n = VIEWER_BLOCK.min(count - b * VIEWER_BLOCK);
-            (0..n)
-                .map(|_| new_viewer(&mut rng, scenario, &topic_cdf, 0, clock))
-                .unzip()
-        })
-        .collect();
+    // Each viewer has its own stream, so both cores build them straight into place.
     let mut viewers = Viewers::default();
-    viewers.list.reserve(count as usize);
-    viewers.next_session.reserve(count as usize);
-    for (list, next) in blocks {
-        viewers.list.extend(list);
-        viewers.next_session.extend(next);
-    }
+    (0..count)
+        .into_par_iter()
+        .map(|id| {
+            let mut rng = stream(scenario.seed, Stream::Population, 10, id as u64);
+            new_viewer(&mut rng, scenario, &topic_cdf, 0, clock)
+        })
+        .unzip_into_vecs(&mut viewers.list, &mut viewers.next_session);
     let mut creators = Creators::default();
     let mut next_user = 0u32;
     for (group_index, group) in scenario.creators.iter().enumerate() {

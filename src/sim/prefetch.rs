@@ -19,3 +19,29 @@ pub fn prefetch<T>(value: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
+
+/// Like `prefetch`, for data about to be written (atomic counters): fetches the line for
+/// ownership so the later locked add does not wait for it.
+#[inline(always)]
+pub fn prefetch_for_write<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = value as *const T as *const i8;
+        let mut offset = 0;
+        while offset < std::mem::size_of::<T>() {
+            // SAFETY: prefetching is a hint without side effects; the address lies inside `value`.
+            unsafe { std::arch::x86_64::_mm_prefetch(start.add(offset), std::arch::x86_64::_MM_HINT_ET0) };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+/// Prefetches the first elements of a slice held elsewhere on the heap (a follow list).
+#[inline(always)]
+pub fn prefetch_slice<T>(values: &[T]) {
+    if let Some(first) = values.first() {
+        prefetch(first);
+    }
+}
