@@ -1,0 +1,45 @@
+//! `cargo bench`: the bench scenario (1,000,000 users, 50,000 creators, one simulated day) under
+//! each policy, reporting impressions per second end to end (population build included) and for
+//! the ticks alone. `FEEDLAB_BENCH_POLICIES=random,traffic_pool` picks policies.
+
+use feedlab::scenario::{self, PolicyKind};
+use feedlab::sim::{Clock, TickStats, run_ticks, simulation_app};
+use std::path::Path;
+use std::time::Instant;
+
+fn main() {
+    let base = scenario::load(Path::new("scenarios/bench.ron")).expect("scenarios/bench.ron loads");
+    let wanted = std::env::var("FEEDLAB_BENCH_POLICIES")
+        .unwrap_or_else(|_| "traffic_pool,follower_feed,popularity,random".into());
+    println!(
+        "{:<14} {:>12} {:>9} {:>9} {:>16} {:>16}",
+        "policy", "impressions", "setup s", "ticks s", "impr/s (e2e)", "impr/s (ticks)"
+    );
+    for name in wanted.split(',') {
+        let Some(policy) = PolicyKind::parse(name.trim()) else {
+            eprintln!("unknown policy {name}");
+            continue;
+        };
+        let mut s = base.clone();
+        s.recommender = s.recommender.with_default_policy(policy);
+        s.recommender.traffic_pool.cold_start_impressions =
+            base.recommender.traffic_pool.cold_start_impressions;
+        let start = Instant::now();
+        let mut app = simulation_app(s);
+        let setup = start.elapsed().as_secs_f64();
+        let ticks = app.world().resource::<Clock>().total_ticks;
+        let sim_start = Instant::now();
+        run_ticks(&mut app, ticks);
+        let simulate = sim_start.elapsed().as_secs_f64();
+        let impressions = app.world().resource::<TickStats>().impressions as f64;
+        println!(
+            "{:<14} {:>12} {:>9.2} {:>9.2} {:>16.0} {:>16.0}",
+            policy.name(),
+            impressions,
+            setup,
+            simulate,
+            impressions / (setup + simulate),
+            impressions / simulate
+        );
+    }
+}
