@@ -30,7 +30,9 @@ pub fn prefetch_for_write<T>(value: &T) {
         let mut offset = 0;
         while offset < std::mem::size_of::<T>() {
             // SAFETY: prefetching is a hint without side effects; the address lies inside `value`.
-            unsafe { std::arch::x86_64::_mm_prefetch(start.add(offset), std::arch::x86_64::_MM_HINT_ET0) };
+            unsafe {
+                std::arch::x86_64::_mm_prefetch(start.add(offset), std::arch::x86_64::_MM_HINT_ET0)
+            };
             offset += 64;
         }
     }

@@ -38,9 +38,76 @@ pub fn exponential(rng: &mut SimRng) -> f64 {
     -libm::log(1.0 - u)
 }
 
-/// Draws a standard normal value (ziggurat: rarely needs a logarithm).
+/// Intervals of the inverse normal CDF table behind `normal`.
+const NORMAL_TABLE: usize = 8192;
+
+/// Draws a standard normal value: one uniform draw through a table of the inverse CDF, linearly
+/// interpolated. No transcendental function per draw (a population of millions needs tens of
+/// millions of draws) and the same bits on every platform. Tails end at ±3.8σ, plenty for the
+/// spread of agent traits.
 pub fn normal(rng: &mut SimRng) -> f64 {
-    rng.sample(rand_distr::StandardNormal)
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..=NORMAL_TABLE)
+            .map(|i| {
+                inverse_normal_cdf(
+                    (i as f64).clamp(0.5, NORMAL_TABLE as f64 - 0.5) / NORMAL_TABLE as f64,
+                )
+            })
+            .collect()
+    });
+    let x = rng.random::<f64>() * NORMAL_TABLE as f64;
+    let i = x as usize;
+    let frac = x - i as f64;
+    table[i] + frac * (table[i + 1] - table[i])
+}
+
+/// Acklam's rational approximation of the inverse standard normal CDF (relative error < 1.2e-9).
+pub fn inverse_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383577518672690e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
+    const LOW: f64 = 0.02425;
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < LOW {
+        tail(libm::sqrt(-2.0 * libm::log(p)))
+    } else if p > 1.0 - LOW {
+        -tail(libm::sqrt(-2.0 * libm::log(1.0 - p)))
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
 }
 
 /// Draws a Poisson count with mean `lambda` (Knuth for small means, normal approximation above 30).
@@ -81,6 +148,16 @@ mod tests {
         let n = 200_000;
         let mean_p: f64 = (0..n).map(|_| poisson(&mut rng, 2.5) as f64).sum::<f64>() / n as f64;
         let mean_e: f64 = (0..n).map(|_| exponential(&mut rng)).sum::<f64>() / n as f64;
+        assert!((inverse_normal_cdf(0.975) - 1.959_963_985).abs() < 1e-7);
+        assert!((inverse_normal_cdf(0.01) + 2.326_347_874).abs() < 1e-7);
+        assert_eq!(inverse_normal_cdf(0.5), 0.0);
+        let draws: Vec<f64> = (0..n).map(|_| normal(&mut rng)).collect();
+        let mean_n = draws.iter().sum::<f64>() / n as f64;
+        let var_n = draws.iter().map(|x| (x - mean_n).powi(2)).sum::<f64>() / n as f64;
+        assert!(
+            mean_n.abs() < 0.01 && (var_n - 1.0).abs() < 0.02,
+            "{mean_n} {var_n}"
+        );
         assert!((mean_p - 2.5).abs() < 0.02, "{mean_p}");
         assert!((mean_e - 1.0).abs() < 0.01, "{mean_e}");
     }
