@@ -138,7 +138,8 @@ fn funnel_traces_explain_where_each_note_stopped() {
                     "note {i}: {trace:?}"
                 );
                 if reason == StopReason::BelowThreshold {
-                    assert!(last.engagement_rate < last.threshold, "note {i}: {last:?}");
+                    // Recorded as f32: a rate just under the bar may round to it.
+                    assert!(last.engagement_rate <= last.threshold, "note {i}: {last:?}");
                 }
             }
         }
