@@ -21,7 +21,6 @@ struct Column {
 #[derive(Default)]
 pub struct WeightedTable {
     columns: Vec<Column>,
-    total: f64,
 }
 
 impl WeightedTable {
@@ -66,17 +65,13 @@ impl WeightedTable {
             }
         }
         // Whatever is left has probability 1 up to rounding: it keeps its own id.
-        Self { columns, total }
+        Self { columns }
     }
     pub fn is_empty(&self) -> bool {
         self.columns.is_empty()
     }
     pub fn len(&self) -> usize {
         self.columns.len()
-    }
-    /// Sum of the weights (for policies that split attention by demand).
-    pub fn total(&self) -> f64 {
-        self.total
     }
     #[inline]
     pub fn draw(&self, rng: &mut SimRng) -> Option<u32> {
@@ -162,7 +157,6 @@ mod tests {
     fn draws_follow_the_weights() {
         let table = WeightedTable::build([(10, 1.0), (20, 0.0), (30, 3.0), (40, 6.0), (50, -1.0)]);
         assert_eq!(table.len(), 3);
-        assert_eq!(table.total(), 10.0);
         let mut rng = stream(9, Stream::Recommender, 0, 0);
         let mut counts = std::collections::BTreeMap::new();
         let n = 200_000;

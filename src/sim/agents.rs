@@ -104,10 +104,6 @@ impl Viewers {
         self.list.push(viewer);
         self.next_session.push(next_session);
     }
-
-    pub fn active(&self) -> u32 {
-        self.list.iter().filter(|v| v.active).count() as u32
-    }
 }
 
 /// A user who posts.
