@@ -1,14 +1,19 @@
 //! The attention map: every creator as a circle, one cluster per topic (their main topic).
 //! Area follows followers, brightness the impressions of the last simulated hour, colour the
-//! archetype. Drawn with the egui painter; circles are packed by a few relaxation steps per
-//! frame, so they drift smoothly as creators grow.
+//! archetype. Circles are packed by a few relaxation steps per frame, so they drift smoothly as
+//! creators grow.
+//!
+//! The egui pass lays the map out, draws the text (legend, topic labels) and handles hover and
+//! clicks; the circles and topic disks themselves are Bevy meshes (see `map_draw`), placed from
+//! the [`MapScene`] this pass fills in. egui's central panel is transparent so they show through.
 
 use super::state::{GuiCache, GuiState, WorldView};
 use super::theme;
 use crate::scenario::Archetype;
 use crate::sim::Clock;
 use crate::sim::agents::Creator;
-use bevy_egui::egui::{self, Align2, Color32, FontId, Pos2, RichText, Sense, Stroke, pos2, vec2};
+use bevy::prelude::Resource;
+use bevy_egui::egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, pos2, vec2};
 
 const GOLDEN_ANGLE: f32 = 2.399_963;
 
@@ -18,6 +23,63 @@ fn main_topic(c: &Creator) -> usize {
     } else {
         0
     }
+}
+
+/// One creator's circle as the egui pass laid it out, in egui points (y down).
+pub struct MapCircle {
+    pub centre: Pos2,
+    pub radius: f32,
+    pub archetype: Archetype,
+    /// Impressions in the last simulated hour relative to the busiest creator, log scale, 0..=1.
+    pub heat: f32,
+}
+
+/// What Bevy should draw for the map this frame, in egui points, back to front.
+#[derive(Resource, Default)]
+pub struct MapScene {
+    pub pixels_per_point: f32,
+    /// The free central area the map occupies; `None` when there is nothing to draw.
+    pub clip: Option<Rect>,
+    /// Topic disks: centre and radius.
+    pub disks: Vec<(Pos2, f32)>,
+    pub circles: Vec<MapCircle>,
+    /// Rings around the selected and the hovered creator: centre and radius.
+    pub selected: Option<(Pos2, f32)>,
+    pub hovered: Option<(Pos2, f32)>,
+}
+
+impl MapScene {
+    fn clear(&mut self) {
+        self.clip = None;
+        self.disks.clear();
+        self.circles.clear();
+        self.selected = None;
+        self.hovered = None;
+    }
+}
+
+pub const DISK_FILL: Color32 = Color32::from_rgb(26, 28, 38);
+pub const DISK_STROKE: Color32 = Color32::from_rgb(48, 50, 64);
+pub const SELECTED_RING: Color32 = Color32::WHITE;
+
+/// Fill of a creator's circle: the archetype's colour, dark when unseen, bright when busy.
+pub fn fill_colour(a: Archetype, heat: f32) -> Color32 {
+    scaled(theme::archetype(a), 0.22 + 0.9 * heat)
+}
+
+/// Outline of a creator's circle (translucent).
+pub fn stroke_colour(a: Archetype) -> Color32 {
+    theme::archetype(a).gamma_multiply(0.75)
+}
+
+/// Radius of the halo drawn behind the busiest creators; `None` for the others.
+pub fn glow_radius(heat: f32, radius: f32) -> Option<f32> {
+    (heat > 0.6).then_some(radius + 2.0 + 4.0 * heat)
+}
+
+/// Colour of that halo (translucent).
+pub fn glow_colour(a: Archetype, heat: f32) -> Color32 {
+    theme::archetype(a).gamma_multiply(0.18 * heat)
 }
 
 fn scaled(c: Color32, k: f32) -> Color32 {
@@ -106,6 +168,7 @@ pub fn attention_map(
     cache: &mut GuiCache,
     clock: &Clock,
     view: &WorldView,
+    scene: &mut MapScene,
 ) {
     let creators = &view.creators.list;
     let topics = clock.topics.max(1);
@@ -135,6 +198,7 @@ pub fn attention_map(
         );
     });
     let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click());
+    scene.clear();
     if creators.is_empty() || rect.width() < 50.0 || rect.height() < 50.0 {
         return;
     }
@@ -174,14 +238,11 @@ pub fn attention_map(
     let last_hour = |i: usize| cache.last_hour.get(i).copied().unwrap_or(0.0);
     let max_hour = (0..creators.len()).map(last_hour).fold(1.0, f64::max);
     let painter = ui.painter_at(rect);
+    scene.pixels_per_point = ui.ctx().pixels_per_point();
+    scene.clip = Some(rect);
     for (t, members) in clusters.iter().enumerate() {
         let centre = centre_of(t);
-        painter.circle(
-            centre,
-            radius,
-            Color32::from_rgb(26, 28, 38),
-            Stroke::new(1.0, Color32::from_rgb(48, 50, 64)),
-        );
+        scene.disks.push((centre, radius));
         let hour_total: f64 = members.iter().map(|&i| last_hour(i)).sum();
         painter.text(
             pos2(centre.x, centre.y - radius - 15.0),
@@ -211,6 +272,7 @@ pub fn attention_map(
             radii[i] * radius,
         )
     };
+    // Biggest first, so small circles stay visible on top; Bevy draws them in this order.
     let mut order: Vec<usize> = (0..creators.len()).collect();
     order.sort_by(|&a, &b| radii[b].total_cmp(&radii[a]));
     let pointer = response.hover_pos();
@@ -218,16 +280,12 @@ pub fn attention_map(
     for &i in &order {
         let (p, r) = screen(i);
         let heat = ((1.0 + last_hour(i)).ln() / (1.0 + max_hour).ln()) as f32;
-        let base = theme::archetype(creators[i].archetype);
-        if heat > 0.6 {
-            painter.circle_filled(p, r + 2.0 + 4.0 * heat, base.gamma_multiply(0.18 * heat));
-        }
-        painter.circle(
-            p,
-            r,
-            scaled(base, 0.22 + 0.9 * heat),
-            Stroke::new(1.0, base.gamma_multiply(0.75)),
-        );
+        scene.circles.push(MapCircle {
+            centre: p,
+            radius: r,
+            archetype: creators[i].archetype,
+            heat,
+        });
         if pointer.is_some_and(|q| q.distance(p) <= r.max(3.0)) {
             hovered = Some(i);
         }
@@ -238,7 +296,7 @@ pub fn attention_map(
         .filter(|&s| s < creators.len())
     {
         let (p, r) = screen(sel);
-        painter.circle_stroke(p, r + 3.0, Stroke::new(2.5, Color32::WHITE));
+        scene.selected = Some((p, r + 3.0));
         painter.text(
             pos2(p.x, p.y - r - 5.0),
             Align2::CENTER_BOTTOM,
@@ -249,7 +307,7 @@ pub fn attention_map(
     }
     if let Some(i) = hovered {
         let (p, r) = screen(i);
-        painter.circle_stroke(p, r + 2.0, Stroke::new(1.5, Color32::from_white_alpha(200)));
+        scene.hovered = Some((p, r + 2.0));
         if response.clicked() {
             state.select_creator(i as u32, view);
             state.right_tab = super::state::RightTab::Inspector;

@@ -1,13 +1,15 @@
 //! The window: a Bevy app with the simulation inside and an egui interface on top.
 //!
 //! Layout: a status bar on top, run controls and parameters on the left, the attention map in
-//! the centre (drawn with the egui painter), the inspector and the leaderboard on the right, and
+//! the centre (circles drawn by Bevy as 2D meshes, seen through egui's transparent central panel;
+//! text, hover and clicks handled by egui), the inspector and the leaderboard on the right, and
 //! live plots along the bottom. The simulation advances from one exclusive system that runs as
 //! many ticks per frame as the chosen speed asks for, never more than a frame's time budget.
 
 mod controls;
 mod inspector;
 mod map;
+mod map_draw;
 mod plots;
 mod state;
 mod theme;
@@ -17,9 +19,10 @@ use crate::sim::SimPlugin;
 use anyhow::{Context as _, bail};
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::transform::TransformSystems;
 use bevy::window::WindowResolution;
 use bevy::winit::{UpdateMode, WinitSettings};
-use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, egui};
+use bevy_egui::{EguiContexts, EguiPlugin, EguiPostUpdateSet, EguiPrimaryContextPass, egui};
 use state::{AutoShot, GuiCache, GuiState};
 use std::path::{Path, PathBuf};
 
@@ -73,12 +76,19 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
         focused_mode: UpdateMode::Continuous,
         unfocused_mode: UpdateMode::Continuous,
     })
-    .insert_resource(ClearColor(theme::BACKGROUND_BEVY))
+    .insert_resource(ClearColor(theme::MAP_BACKGROUND))
     .add_plugins(EguiPlugin::default())
     .add_plugins(SimPlugin { scenario })
     .insert_resource(gui_state)
     .insert_resource(GuiCache::default())
-    .add_systems(Startup, spawn_camera)
+    .init_resource::<map::MapScene>()
+    .add_systems(Startup, (spawn_camera, map_draw::setup))
+    .add_systems(
+        PostUpdate,
+        map_draw::sync
+            .after(EguiPostUpdateSet::EndPass)
+            .before(TransformSystems::Propagate),
+    )
     .add_systems(Update, (state::step_simulation, take_screenshots).chain())
     .add_systems(EguiPrimaryContextPass, ui_system);
 
@@ -157,6 +167,7 @@ fn ui_system(
     mut scenario: ResMut<crate::sim::ScenarioRes>,
     clock: Res<crate::sim::Clock>,
     world: state::WorldView,
+    mut scene: ResMut<map::MapScene>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     if !*styled {
@@ -204,10 +215,11 @@ fn ui_system(
         .show(root, |ui| {
             inspector::right_panel(ui, &mut state, &cache, &clock, &recommender, view);
         });
+    // No fill: the map's circles are drawn by Bevy underneath, over the clear colour.
     egui::CentralPanel::default()
-        .frame(egui::Frame::NONE.fill(theme::MAP_BACKGROUND))
+        .frame(egui::Frame::NONE)
         .show(root, |ui| {
-            map::attention_map(ui, &mut state, &mut cache, &clock, view);
+            map::attention_map(ui, &mut state, &mut cache, &clock, view, &mut scene);
         });
     Ok(())
 }

@@ -4,8 +4,10 @@
 use crate::scenario::{Archetype, PolicyKind};
 use bevy_egui::egui::{self, Color32, FontFamily, FontId, TextStyle};
 
-pub const BACKGROUND_BEVY: bevy::color::Color = bevy::color::Color::srgb(0.08, 0.08, 0.1);
-pub const MAP_BACKGROUND: Color32 = Color32::from_rgb(18, 19, 26);
+/// Bevy's clear colour: the attention map's background, seen through egui's transparent
+/// central panel (sRGB 18, 19, 26).
+pub const MAP_BACKGROUND: bevy::color::Color =
+    bevy::color::Color::srgb(18.0 / 255.0, 19.0 / 255.0, 26.0 / 255.0);
 pub const PANEL_BACKGROUND: Color32 = Color32::from_rgb(30, 31, 38);
 pub const TEXT_DIM: Color32 = Color32::from_rgb(150, 152, 165);
 pub const TEXT_STRONG: Color32 = Color32::from_rgb(235, 236, 242);

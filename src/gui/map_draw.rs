@@ -1,0 +1,286 @@
+//! Bevy side of the attention map: one `Mesh2d` entity per creator circle (plus an outline and,
+//! for the busiest, a halo), one per topic disk, and two rings for the selected and the hovered
+//! creator. Every frame, right after the egui pass has laid the map out into [`MapScene`], the
+//! entities are moved, resized and recoloured to match. All circles share one unit mesh, scaled
+//! by their transform; colours come from a small palette of shared materials (archetype ×
+//! brightness step), so the renderer can batch them.
+
+use super::map::{self, MapScene};
+use crate::scenario::Archetype;
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use bevy_egui::egui::{Color32, Pos2};
+
+/// Brightness steps of the shared fill and halo materials.
+const LEVELS: usize = 32;
+/// Segments of the unit circle mesh: enough to look round at the size of the biggest circles.
+const RESOLUTION: u32 = 72;
+/// Width of the selection and hover rings, in egui points.
+const SELECTED_WIDTH: f32 = 2.5;
+const HOVERED_WIDTH: f32 = 1.5;
+
+/// Meshes, materials and the pool of entities that draw the map.
+#[derive(Resource)]
+pub struct MapDraw {
+    unit_circle: Handle<Mesh>,
+    disk_fill: Handle<ColorMaterial>,
+    disk_stroke: Handle<ColorMaterial>,
+    /// Per archetype: fills and halos by brightness step, and the outline.
+    fill: Vec<Vec<Handle<ColorMaterial>>>,
+    glow: Vec<Vec<Handle<ColorMaterial>>>,
+    stroke: Vec<Handle<ColorMaterial>>,
+    /// Pools, grown on demand; unused entities are hidden.
+    disks: Vec<[Entity; 2]>,
+    circles: Vec<[Entity; 3]>,
+    /// Ring entities and their own meshes (rebuilt when their size changes).
+    rings: [(Entity, Handle<Mesh>, f32); 2],
+}
+
+/// egui's colour as a Bevy colour. egui blends translucent colours in gamma (sRGB) space, Bevy
+/// in linear space, where the same alpha looks much stronger over a dark background; raising
+/// alpha to the power 2.2 gives about the same look over the map's dark background.
+fn bevy_colour(c: Color32) -> Color {
+    let [r, g, b, a] = c.to_srgba_unmultiplied();
+    let alpha = (a as f32 / 255.0).powf(2.2);
+    Color::srgba(r as f32 / 255.0, g as f32 / 255.0, b as f32 / 255.0, alpha)
+}
+
+fn ring_mesh(radius: f32, width: f32) -> Mesh {
+    Annulus::new((radius - width * 0.5).max(0.0), radius + width * 0.5)
+        .mesh()
+        .resolution(RESOLUTION)
+        .build()
+}
+
+/// Startup: the shared mesh, the palette and the two rings.
+pub fn setup(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<ColorMaterial>>,
+) {
+    let mut material = |c: Color32| materials.add(bevy_colour(c));
+    let step = |k: usize| k as f32 / LEVELS as f32;
+    let fill = Archetype::ALL
+        .iter()
+        .map(|&a| {
+            (0..=LEVELS)
+                .map(|k| material(map::fill_colour(a, step(k))))
+                .collect()
+        })
+        .collect();
+    let glow = Archetype::ALL
+        .iter()
+        .map(|&a| {
+            (0..=LEVELS)
+                .map(|k| material(map::glow_colour(a, step(k))))
+                .collect()
+        })
+        .collect();
+    let stroke = Archetype::ALL
+        .iter()
+        .map(|&a| material(map::stroke_colour(a)))
+        .collect();
+    let disk_fill = material(map::DISK_FILL);
+    let disk_stroke = material(map::DISK_STROKE);
+    let ring_colours = [map::SELECTED_RING, Color32::from_white_alpha(200)];
+    let rings = ring_colours.map(|c| {
+        let mesh = meshes.add(ring_mesh(10.0, 1.0));
+        let entity = commands
+            .spawn((
+                Mesh2d(mesh.clone()),
+                MeshMaterial2d(material(c)),
+                Transform::default(),
+                Visibility::Hidden,
+            ))
+            .id();
+        (entity, mesh, 0.0)
+    });
+    commands.insert_resource(MapDraw {
+        unit_circle: meshes.add(Circle::new(1.0).mesh().resolution(RESOLUTION).build()),
+        disk_fill,
+        disk_stroke,
+        fill,
+        glow,
+        stroke,
+        disks: Vec::new(),
+        circles: Vec::new(),
+        rings,
+    });
+}
+
+/// One drawn shape: position in world units, radius, depth, material; `None` hides it.
+type Shape = Option<(Vec2, f32, f32, Handle<ColorMaterial>)>;
+
+type Drawn<'a> = (
+    &'a mut Transform,
+    &'a mut Visibility,
+    &'a mut MeshMaterial2d<ColorMaterial>,
+);
+
+fn place(
+    commands: &mut Commands,
+    query: &mut Query<Drawn>,
+    mesh: &Handle<Mesh>,
+    entity: Option<Entity>,
+    shape: Shape,
+) -> Entity {
+    let Some(entity) = entity else {
+        let (transform, visibility, material) = match shape {
+            Some((p, r, z, m)) => (
+                Transform::from_xyz(p.x, p.y, z).with_scale(Vec3::new(r, r, 1.0)),
+                Visibility::Inherited,
+                m,
+            ),
+            None => (Transform::default(), Visibility::Hidden, Handle::default()),
+        };
+        return commands
+            .spawn((
+                Mesh2d(mesh.clone()),
+                MeshMaterial2d(material),
+                transform,
+                visibility,
+            ))
+            .id();
+    };
+    if let Ok((mut transform, mut visibility, mut material)) = query.get_mut(entity) {
+        match shape {
+            Some((p, r, z, m)) => {
+                let t = Transform::from_xyz(p.x, p.y, z).with_scale(Vec3::new(r, r, 1.0));
+                transform.set_if_neq(t);
+                visibility.set_if_neq(Visibility::Inherited);
+                if material.0 != m {
+                    material.0 = m;
+                }
+            }
+            None => {
+                visibility.set_if_neq(Visibility::Hidden);
+            }
+        }
+    }
+    entity
+}
+
+/// Moves the map's entities to where the egui pass laid the map out this frame.
+pub fn sync(
+    mut commands: Commands,
+    scene: Res<MapScene>,
+    draw: Option<ResMut<MapDraw>>,
+    window: Option<Single<&Window, With<PrimaryWindow>>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut query: Query<Drawn>,
+) {
+    let (Some(mut draw), Some(window)) = (draw, window) else {
+        return;
+    };
+    let draw = &mut *draw;
+    let visible = scene.clip.is_some() && scene.pixels_per_point > 0.0;
+    // egui points -> Bevy world units (logical pixels, origin at the window centre, y up).
+    let scale = scene.pixels_per_point / window.scale_factor().max(1e-3);
+    let (half_w, half_h) = (window.width() * 0.5, window.height() * 0.5);
+    let world = |p: Pos2| Vec2::new(p.x * scale - half_w, half_h - p.y * scale);
+    let mesh = draw.unit_circle.clone();
+
+    // Topic disks, at the very back: outline disk, then the fill 1 point smaller on top.
+    let n_disks = if visible { scene.disks.len() } else { 0 };
+    for k in 0..n_disks.max(draw.disks.len()) {
+        let shape = |d: usize, m: &Handle<ColorMaterial>| -> Shape {
+            let &(c, r) = scene.disks.get(k).filter(|_| k < n_disks)?;
+            Some((
+                world(c),
+                (r + 0.5 - d as f32) * scale,
+                -900.0 + d as f32,
+                m.clone(),
+            ))
+        };
+        let old = draw.disks.get(k).copied();
+        let entities = [
+            place(
+                &mut commands,
+                &mut query,
+                &mesh,
+                old.map(|e| e[0]),
+                shape(0, &draw.disk_stroke),
+            ),
+            place(
+                &mut commands,
+                &mut query,
+                &mesh,
+                old.map(|e| e[1]),
+                shape(1, &draw.disk_fill),
+            ),
+        ];
+        if old.is_none() {
+            draw.disks.push(entities);
+        }
+    }
+
+    // Creators, back to front: halo, outline, fill. Depth grows along the drawing order so a
+    // small circle (and its translucent halo and outline) covers the big ones it overlaps.
+    let n = if visible { scene.circles.len() } else { 0 };
+    let step = (1600.0 / n.max(1) as f32).min(1.0);
+    for k in 0..n.max(draw.circles.len()) {
+        let shapes: [Shape; 3] = match scene.circles.get(k).filter(|_| k < n) {
+            Some(c) => {
+                let a = c.archetype as usize;
+                let level = ((c.heat.clamp(0.0, 1.0) * LEVELS as f32).round() as usize).min(LEVELS);
+                let p = world(c.centre);
+                let z = -850.0 + k as f32 * step;
+                [
+                    map::glow_radius(c.heat, c.radius)
+                        .map(|r| (p, r * scale, z, draw.glow[a][level].clone())),
+                    Some((
+                        p,
+                        (c.radius + 0.5) * scale,
+                        z + 0.3 * step,
+                        draw.stroke[a].clone(),
+                    )),
+                    Some((
+                        p,
+                        (c.radius - 0.5).max(0.5) * scale,
+                        z + 0.6 * step,
+                        draw.fill[a][level].clone(),
+                    )),
+                ]
+            }
+            None => [None, None, None],
+        };
+        let old = draw.circles.get(k).copied();
+        let [s0, s1, s2] = shapes;
+        let entities = [
+            place(&mut commands, &mut query, &mesh, old.map(|e| e[0]), s0),
+            place(&mut commands, &mut query, &mesh, old.map(|e| e[1]), s1),
+            place(&mut commands, &mut query, &mesh, old.map(|e| e[2]), s2),
+        ];
+        if old.is_none() {
+            draw.circles.push(entities);
+        }
+    }
+
+    // Selection and hover rings, on top of everything.
+    let rings = [
+        (scene.selected, SELECTED_WIDTH, 900.0),
+        (scene.hovered, HOVERED_WIDTH, 901.0),
+    ];
+    for ((ring, width, z), (entity, ring_handle, built)) in rings.into_iter().zip(&mut draw.rings) {
+        let Ok((mut transform, mut visibility, _)) = query.get_mut(*entity) else {
+            continue;
+        };
+        match ring.filter(|_| visible) {
+            Some((c, r)) => {
+                let r = r * scale;
+                if (r - *built).abs() > 0.05 {
+                    if let Some(mut mesh) = meshes.get_mut(ring_handle.id()) {
+                        *mesh = ring_mesh(r, width * scale);
+                    }
+                    *built = r;
+                }
+                let p = world(c);
+                transform.set_if_neq(Transform::from_xyz(p.x, p.y, z));
+                visibility.set_if_neq(Visibility::Inherited);
+            }
+            None => {
+                visibility.set_if_neq(Visibility::Hidden);
+            }
+        }
+    }
+}
