@@ -23,19 +23,19 @@ pub struct Viewer {
     pub n_topics: u8,
     pub active: bool,
     pub inbox_len: u8,
-    pub circle_len: u8,
     /// Multipliers on like, comment, save, share, follow.
     pub propensity: [f32; 5],
     pub sessions_per_day: f32,
     pub session_length: f32,
     pub satisfaction: f32,
     pub creator: u32,
-    pub seen_pos: u32,
-    pub recent_pos: u32,
-    pub seen: [u32; SEEN_MEMORY],
+    pub seen_pos: u8,
+    pub recent_pos: u8,
+    /// Fingerprints of the last notes seen (16 bits each keep the record small: about one note
+    /// in 2,000 is mistaken for one in memory).
+    pub seen: [u16; SEEN_MEMORY],
     pub recent_creators: [u32; CREATOR_MEMORY],
     pub inbox: [u32; INBOX],
-    pub circle: [u32; MAX_CIRCLE],
     /// Creators this viewer follows.
     pub follows: Vec<u32>,
 }
@@ -53,10 +53,11 @@ impl Viewer {
     }
     #[inline]
     pub fn has_seen(&self, note: u32) -> bool {
+        let print = fingerprint(note);
         // No early exit: a branch-free scan of the whole ring vectorises and beats `contains`.
         self.seen
             .iter()
-            .fold(false, |found, &seen| found | (seen == note))
+            .fold(false, |found, &seen| found | (seen == print))
     }
     #[inline]
     pub fn recent_count(&self, creator: u32) -> u32 {
@@ -66,7 +67,7 @@ impl Viewer {
     }
     #[inline]
     pub fn remember(&mut self, note: u32, creator: u32) {
-        self.seen[self.seen_pos as usize % SEEN_MEMORY] = note;
+        self.seen[self.seen_pos as usize % SEEN_MEMORY] = fingerprint(note);
         self.seen_pos = self.seen_pos.wrapping_add(1);
         self.recent_creators[self.recent_pos as usize % CREATOR_MEMORY] = creator;
         self.recent_pos = self.recent_pos.wrapping_add(1);
@@ -89,6 +90,26 @@ impl Viewer {
     }
 }
 
+/// A 16-bit fingerprint of a note id, for a viewer's memory of what they saw.
+#[inline]
+pub fn fingerprint(note: u32) -> u16 {
+    (note.wrapping_mul(0x9E37_79B1) >> 16) as u16
+}
+
+/// The people who see what a viewer shares (their personal followers), kept apart from the
+/// viewer records because only the spread phase reads them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShareCircle {
+    pub members: [u32; MAX_CIRCLE],
+    pub len: u8,
+}
+
+impl ShareCircle {
+    pub fn members(&self) -> &[u32] {
+        &self.members[..self.len as usize]
+    }
+}
+
 /// Every user, in id order.
 #[derive(Resource, Default)]
 pub struct Viewers {
@@ -96,13 +117,15 @@ pub struct Viewers {
     /// Tick of each viewer's next session (`u32::MAX` once they left), kept apart from the viewer
     /// records so the per-tick scan for who opens the app reads 4 bytes per viewer.
     pub next_session: Vec<u32>,
+    pub circles: Vec<ShareCircle>,
     pub churned: u32,
 }
 
 impl Viewers {
-    pub fn push(&mut self, viewer: Viewer, next_session: u32) {
+    pub fn push(&mut self, viewer: Viewer, next_session: u32, circle: ShareCircle) {
         self.list.push(viewer);
         self.next_session.push(next_session);
+        self.circles.push(circle);
     }
 }
 

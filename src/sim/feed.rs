@@ -192,6 +192,7 @@ pub(super) fn react(
         list,
         next_session,
         churned,
+        ..
     } = &mut *viewers;
     let chunks = list
         .par_chunks_mut(CHUNK)
@@ -337,16 +338,15 @@ pub(super) fn spread(
             creators.list[creator as usize].followers += 1;
         }
         for &(sharer, note) in &buf.shares {
-            let sharer = &viewers.list[sharer as usize];
-            let circle_len = sharer.circle_len as usize;
-            if circle_len == 0 {
+            let circle = viewers.circles[sharer as usize];
+            let members = circle.members();
+            if members.is_empty() {
                 continue;
             }
-            let circle = sharer.circle;
             // Reach `fanout` distinct people of the circle, starting at a random one.
-            let first = rng.random_range(0..circle_len);
-            for k in 0..fanout.min(circle_len) {
-                let friend = circle[(first + k) % circle_len];
+            let first = rng.random_range(0..members.len());
+            for k in 0..fanout.min(members.len()) {
+                let friend = members[(first + k) % members.len()];
                 if let Some(v) = viewers.list.get_mut(friend as usize)
                     && v.active
                 {

@@ -9,9 +9,6 @@ use crate::scenario::{CreatorGroup, Dist, Scenario};
 use rand::Rng;
 use rayon::prelude::*;
 
-/// Viewers generated per random stream when building a population.
-const VIEWER_BLOCK: u32 = 16_384;
-
 /// Topic popularity: a gentle Zipf curve, so some topics have larger audiences than others.
 pub fn topic_popularity(topics: u32) -> Vec<f64> {
     let raw: Vec<f64> = (0..topics).map(|k| 1.0 / (1.0 + 0.35 * k as f64)).collect();
@@ -86,7 +83,6 @@ pub fn new_viewer(
         n_topics,
         active: true,
         inbox_len: 0,
-        circle_len: 0,
         propensity,
         sessions_per_day: (cfg.sessions_per_day * libm::exp(0.5 * normal(rng) - 0.125)) as f32,
         session_length: (cfg.session_length * libm::exp(0.3 * normal(rng) - 0.045)) as f32,
@@ -94,10 +90,9 @@ pub fn new_viewer(
         creator: NONE,
         seen_pos: 0,
         recent_pos: 0,
-        seen: [NONE; SEEN_MEMORY],
+        seen: [fingerprint(NONE); SEEN_MEMORY],
         recent_creators: [NONE; CREATOR_MEMORY],
         inbox: [NONE; INBOX],
-        circle: [NONE; MAX_CIRCLE],
         follows: Vec::new(),
     };
     let next = schedule_next_session(&viewer, now, clock, rng);
@@ -112,7 +107,7 @@ fn draw_circle(
     population: u32,
     by_topic: &[Vec<u32>],
     topic: u8,
-) -> ([u32; MAX_CIRCLE], u8) {
+) -> ShareCircle {
     let mut out = [NONE; MAX_CIRCLE];
     let mut len = 0usize;
     let want = (circle as usize)
@@ -132,7 +127,10 @@ fn draw_circle(
             len += 1;
         }
     }
-    (out, len as u8)
+    ShareCircle {
+        members: out,
+        len: len as u8,
+    }
 }
 
 /// Viewers of each topic, by id, for drawing followers and circles with some homophily.
@@ -177,26 +175,22 @@ pub fn build(scenario: &Scenario, clock: &Clock) -> (Viewers, Creators) {
         );
     }
     let by_topic = viewers_by_topic(&viewers.list, scenario.topics);
-    viewers
+    viewers.circles = viewers
         .list
-        .par_chunks_mut(VIEWER_BLOCK as usize)
+        .par_iter()
         .enumerate()
-        .for_each(|(b, block)| {
-            let mut rng = stream(scenario.seed, Stream::Population, 2, b as u64);
-            for (i, viewer) in block.iter_mut().enumerate() {
-                let id = b as u32 * VIEWER_BLOCK + i as u32;
-                let (circle, len) = draw_circle(
-                    &mut rng,
-                    id,
-                    scenario.viewers.circle,
-                    count,
-                    &by_topic,
-                    viewer.topics[0],
-                );
-                viewer.circle = circle;
-                viewer.circle_len = len;
-            }
-        });
+        .map(|(id, viewer)| {
+            let mut rng = stream(scenario.seed, Stream::Population, 2, id as u64);
+            draw_circle(
+                &mut rng,
+                id as u32,
+                scenario.viewers.circle,
+                count,
+                &by_topic,
+                viewer.topics[0],
+            )
+        })
+        .collect();
     initial_follow_graph(scenario.seed, &mut creators, &mut viewers, &by_topic);
     (viewers, creators)
 }
@@ -354,16 +348,16 @@ pub fn arrivals(scenario: &Scenario, viewers: &mut Viewers, clock: &Clock) -> u3
     let topic_cdf = cumulative(&topic_popularity(scenario.topics));
     let population = viewers.list.len() as u32;
     for _ in 0..n {
-        let (mut v, next) = new_viewer(&mut rng, scenario, &topic_cdf, clock.tick, clock);
-        let want = (scenario.viewers.circle as usize).min(MAX_CIRCLE);
-        for slot in 0..want {
-            v.circle[slot] = rng.random_range(0..population.max(1));
+        let (v, next) = new_viewer(&mut rng, scenario, &topic_cdf, clock.tick, clock);
+        let mut circle = ShareCircle::default();
+        if population > 0 {
+            let want = (scenario.viewers.circle as usize).min(MAX_CIRCLE);
+            for slot in 0..want {
+                circle.members[slot] = rng.random_range(0..population);
+            }
+            circle.len = want as u8;
         }
-        v.circle_len = want as u8;
-        if population == 0 {
-            v.circle_len = 0;
-        }
-        viewers.push(v, next);
+        viewers.push(v, next, circle);
     }
     n
 }

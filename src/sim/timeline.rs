@@ -72,7 +72,7 @@ pub(super) fn apply_timeline(
                 let first = viewers.list.len() as u32;
                 for _ in 0..group.count {
                     let (viewer, next) = new_viewer(&mut rng, s, &cdf, clock.tick, &clock);
-                    viewers.push(viewer, next);
+                    viewers.push(viewer, next, ShareCircle::default());
                 }
                 let users: Vec<u32> = (first..first + group.count).collect();
                 let first_creator = creators.list.len();
