@@ -742,7 +742,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             Ok(scenario)
         }
         Err(err) => {
-            let field = err.path().to_string();
+            // serde_path_to_error writes `?` for a position it could not name.
+            let path = err.path().to_string();
+            let field = path.trim_end_matches('?').trim_end_matches('.').to_string();
             let spanned = de.span_error(err.into_inner());
             let message = if field.is_empty() || field == "." {
                 spanned.code.to_string()
