@@ -191,7 +191,7 @@ pub fn build(scenario: &Scenario, clock: &Clock) -> (Viewers, Creators) {
             )
         })
         .collect();
-    initial_follow_graph(scenario.seed, &mut creators, &mut viewers, &by_topic);
+    follow_new_creators(scenario.seed, &mut creators, 0, &mut viewers, &by_topic);
     (viewers, creators)
 }
 
@@ -246,21 +246,23 @@ pub fn add_creators(
     }
 }
 
-/// The follow graph at the start: each creator draws its followers (80% from its niche's
+/// Gives creators `first..` their initial followers: each draws them (80% from its niche's
 /// audience) from its own stream, in parallel; the edges are then sorted by viewer, duplicates
-/// dropped, and handed out as follow lists. Follower counts are what survives.
-fn initial_follow_graph(
+/// dropped, and added to the viewers' follow lists. The creators' follower counts are what
+/// survives. Used for the population at the start and for creators who join later.
+pub fn follow_new_creators(
     seed: u64,
     creators: &mut Creators,
+    first: usize,
     viewers: &mut Viewers,
     by_topic: &[Vec<u32>],
 ) {
     let population = viewers.list.len() as u32;
-    let mut edges: Vec<u64> = creators
-        .list
+    let mut edges: Vec<u64> = creators.list[first..]
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(c, creator)| {
+        .flat_map_iter(|(i, creator)| {
+            let c = first + i;
             let mut rng = stream(seed, Stream::Population, 3, c as u64);
             let audience = &by_topic[creator.niche[0] as usize];
             let me = creator.user;
@@ -276,65 +278,17 @@ fn initial_follow_graph(
         .collect();
     edges.par_sort_unstable();
     edges.dedup();
-    for creator in &mut creators.list {
-        creator.followers = 0;
-    }
-    let mut i = 0;
-    while i < edges.len() {
-        let viewer = (edges[i] >> 32) as usize;
-        let mut j = i;
-        while j < edges.len() && (edges[j] >> 32) as usize == viewer {
-            j += 1;
-        }
-        let follows: Vec<u32> = edges[i..j]
-            .iter()
-            .take(MAX_FOLLOWS)
-            .map(|&e| e as u32)
-            .collect();
-        for &c in &follows {
+    for edge in edges {
+        let (viewer, c) = ((edge >> 32) as usize, edge as u32);
+        let follows = &mut viewers.list[viewer].follows;
+        if follows.len() < MAX_FOLLOWS && !follows.contains(&c) {
+            follows.push(c);
             creators.list[c as usize].followers += 1;
         }
-        viewers.list[viewer].follows = follows;
-        i = j;
     }
-    for creator in &mut creators.list {
+    for creator in &mut creators.list[first..] {
         creator.initial_followers = creator.followers;
     }
-}
-
-/// Makes `wanted` viewers follow creator `c`: most from its niche's audience, the rest from anyone.
-pub fn give_initial_followers(
-    creators: &mut Creators,
-    viewers: &mut Viewers,
-    c: u32,
-    wanted: u32,
-    niche_audience: &[u32],
-    rng: &mut SimRng,
-) {
-    let population = viewers.list.len() as u32;
-    let me = creators.list[c as usize].user;
-    let mut added = 0u32;
-    let mut tries = 0u64;
-    while added < wanted && tries < 3 * wanted as u64 + 16 {
-        tries += 1;
-        let v = if rng.random::<f64>() < 0.8 && !niche_audience.is_empty() {
-            niche_audience[rng.random_range(0..niche_audience.len())]
-        } else {
-            rng.random_range(0..population)
-        };
-        let viewer = &mut viewers.list[v as usize];
-        if v == me
-            || viewer.follows.len() >= MAX_FOLLOWS
-            || viewer.follows.last() == Some(&c)
-            || viewer.follows_creator(c)
-        {
-            continue;
-        }
-        viewer.follows.push(c);
-        added += 1;
-    }
-    creators.list[c as usize].followers += added;
-    creators.list[c as usize].initial_followers = creators.list[c as usize].followers;
 }
 
 /// New users joining during the run (Poisson arrivals per tick).

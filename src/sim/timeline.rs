@@ -3,7 +3,7 @@
 
 use super::agents::*;
 use super::population::{
-    add_creators, give_initial_followers, new_viewer, topic_cdf, viewers_by_topic,
+    add_creators, follow_new_creators, new_viewer, topic_cdf, viewers_by_topic,
 };
 use super::rng::{Stream, stream};
 use super::{Audience, Clock, ScenarioRes};
@@ -91,18 +91,13 @@ pub(super) fn apply_timeline(
                     audience.add(&viewers.list[user as usize]);
                 }
                 let by_topic = viewers_by_topic(&viewers.list, s.topics);
-                for c in first_creator..creators.list.len() {
-                    let wanted = creators.list[c].initial_followers;
-                    let niche = creators.list[c].niche[0] as usize;
-                    give_initial_followers(
-                        &mut creators,
-                        &mut viewers,
-                        c as u32,
-                        wanted,
-                        &by_topic[niche],
-                        &mut rng,
-                    );
-                }
+                follow_new_creators(
+                    s.seed,
+                    &mut creators,
+                    first_creator,
+                    &mut viewers,
+                    &by_topic,
+                );
             }
         }
     }
