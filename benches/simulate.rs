@@ -21,9 +21,7 @@ fn main() {
             continue;
         };
         let mut s = base.clone();
-        s.recommender = s.recommender.with_default_policy(policy);
-        s.recommender.traffic_pool.cold_start_impressions =
-            base.recommender.traffic_pool.cold_start_impressions;
+        s.recommender.policy = policy;
         let start = Instant::now();
         let mut app = simulation_app(s);
         let setup = start.elapsed().as_secs_f64();

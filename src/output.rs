@@ -1,6 +1,12 @@
-//! Writing a run's results: metrics.csv, creators.csv, notes.csv, funnel.csv and summary.json.
-//! Each file is written under a temporary name and renamed into place, so a reader never sees a
-//! half-written file.
+//! Writing a run's results: metrics.csv, creators.csv, notes.csv, funnel.csv and summary.json
+//! (and, for replicates, a folder per run beside replicates.csv).
+//!
+//! A results folder holds one complete result set or none: the whole set is written into a
+//! temporary sibling folder, which then replaces the target folder by renames. A run that fails
+//! or is killed part-way leaves the previous contents untouched (and at worst a hidden
+//! `.NAME.tmp-PID` sibling, never a half-filled target). Numbers that cannot be computed (a
+//! correlation without variation) are written as an empty field in CSV and `null` in JSON, which
+//! pandas and Polars read as missing.
 
 use crate::metrics::collector::{MetricsHistory, creator_impressions};
 use crate::recommender::Recommender;
@@ -10,7 +16,7 @@ use anyhow::{Context, Result};
 use bevy::prelude::*;
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Timing and environment of a run, for summary.json.
 #[derive(Clone, Debug, Default)]
@@ -20,21 +26,139 @@ pub struct RunInfo {
     pub threads: usize,
 }
 
-/// Writes `contents` to `dir/name` atomically (temporary file, then rename).
-pub fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, contents).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, dir.join(name))
-        .with_context(|| format!("cannot move {} into place", tmp.display()))?;
+/// Files feedlab writes into a results folder: a folder holding anything else is not replaced.
+const OWN_FILES: [&str; 6] = [
+    "metrics.csv",
+    "creators.csv",
+    "notes.csv",
+    "funnel.csv",
+    "summary.json",
+    "replicates.csv",
+];
+
+/// A complete result set: relative paths and contents, written all at once by `commit`.
+#[derive(Default)]
+pub struct ResultSet {
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl ResultSet {
+    pub fn add(&mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) {
+        self.files.push((path.into(), contents.into()));
+    }
+
+    /// Adds another set's files under `folder`.
+    pub fn nest(&mut self, folder: &str, other: ResultSet) {
+        for (path, contents) in other.files {
+            self.files.push((Path::new(folder).join(path), contents));
+        }
+    }
+
+    /// Writes the whole set into a temporary sibling of `dir`, then puts it in `dir`'s place.
+    pub fn commit(&self, dir: &Path) -> Result<()> {
+        check_replaceable(dir)?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "results".into());
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create output directory {}", parent.display()))?;
+        let pid = std::process::id();
+        let tmp = parent.join(format!(".{name}.tmp-{pid}"));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let written = self.write_into(&tmp);
+        if let Err(e) = written {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        if let Err(e) = swap_in(&tmp, dir, &parent.join(format!(".{name}.old-{pid}"))) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn write_into(&self, root: &Path) -> Result<()> {
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("cannot create {}", root.display()))?;
+        for (path, contents) in &self.files {
+            let full = root.join(path);
+            if let Some(folder) = full.parent() {
+                std::fs::create_dir_all(folder)
+                    .with_context(|| format!("cannot create {}", folder.display()))?;
+            }
+            std::fs::write(&full, contents)
+                .with_context(|| format!("cannot write {}", full.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Refuses to replace a path that is not a folder of feedlab results.
+fn check_replaceable(dir: &Path) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return Ok(());
+    };
+    if !meta.is_dir() {
+        anyhow::bail!(
+            "--out {}: exists and is not a directory; choose a new or empty folder",
+            dir.display()
+        );
+    }
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = OWN_FILES.contains(&name.as_str())
+            || (name.starts_with("run-") && entry.path().is_dir());
+        if !ours {
+            anyhow::bail!(
+                "--out {}: holds `{name}`, which feedlab did not write; a results folder is \
+                 replaced as a whole, so choose a new or empty folder",
+                dir.display()
+            );
+        }
+    }
     Ok(())
 }
 
-fn num(x: f64) -> String {
+/// Moves `tmp` to `dir`: an existing `dir` is first moved aside to `old`, then removed.
+fn swap_in(tmp: &Path, dir: &Path, old: &Path) -> Result<()> {
+    let existed = dir.exists();
+    if existed {
+        let _ = std::fs::remove_dir_all(old);
+        std::fs::rename(dir, old)
+            .with_context(|| format!("cannot move the old results in {} aside", dir.display()))?;
+    }
+    if let Err(e) = std::fs::rename(tmp, dir) {
+        if existed {
+            let _ = std::fs::rename(old, dir);
+        }
+        return Err(e).with_context(|| format!("cannot move the results into {}", dir.display()));
+    }
+    if existed {
+        let _ = std::fs::remove_dir_all(old);
+    }
+    Ok(())
+}
+
+/// A number for a CSV cell: empty when it cannot be computed.
+pub fn num(x: f64) -> String {
     if x.is_finite() {
         format!("{x}")
     } else {
-        "NaN".into()
+        String::new()
     }
+}
+
+/// A number for JSON: `null` when it cannot be computed.
+pub fn json_num(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
 }
 
 pub fn metrics_csv(history: &MetricsHistory) -> String {
@@ -98,13 +222,13 @@ pub fn creators_csv(creators: &Creators, notes: &Notes) -> String {
 
 pub fn notes_csv(notes: &Notes, clock: &Clock, recommender: &Recommender) -> String {
     let mut out = String::from(
-        "id,creator_id,created_hours,topic,appeal,format,images,content_score,promotional,max_stage,impressions,reach,clicks,likes,comments,deep_comments,saves,shares,follows,quick_scrolls,dwell_seconds,engagement_rate,stop_reason\n",
+        "id,creator_id,created_hours,topic,appeal,format,images,content_score,promotional,max_stage,pool_stage,impressions,reach,clicks,likes,comments,deep_comments,saves,shares,follows,quick_scrolls,dwell_seconds,engagement_rate,stop_reason\n",
     );
     for (id, n) in notes.list.iter().enumerate() {
         let c = notes.counts(id);
         let _ = writeln!(
             out,
-            "{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             n.creator,
             num(clock.ticks_to_hours(n.created_tick)),
             n.topic,
@@ -114,8 +238,9 @@ pub fn notes_csv(notes: &Notes, clock: &Clock, recommender: &Recommender) -> Str
             num(n.content_score as f64),
             num(n.promotional as f64),
             n.max_stage,
+            n.pool_stage.map(|s| s.to_string()).unwrap_or_default(),
             c.impressions,
-            c.reach,
+            notes.reach(id),
             c.clicks,
             c.likes,
             c.comments(),
@@ -137,23 +262,20 @@ pub fn notes_csv(notes: &Notes, clock: &Clock, recommender: &Recommender) -> Str
 
 pub fn funnel_csv(notes: &Notes, clock: &Clock) -> String {
     let mut out = String::from(
-        "note_id,stage,entered_hours,target,impressions,engagement_rate,threshold,negative_rate,outcome\n",
+        "note_id,kind,stage,entered_hours,target,impressions,engagement_rate,threshold,negative_rate,outcome\n",
     );
     for (id, trace) in notes.trace.iter().enumerate() {
         for r in trace {
             let _ = writeln!(
                 out,
-                "{id},{},{},{},{},{},{},{},{}",
+                "{id},{},{},{},{},{},{},{},{},{}",
+                r.kind.name(),
                 r.stage,
                 num(clock.ticks_to_hours(r.entered_tick)),
                 r.target,
                 r.impressions,
                 num(r.engagement_rate as f64),
-                if r.threshold.is_nan() {
-                    String::new()
-                } else {
-                    num(r.threshold as f64)
-                },
+                num(r.threshold as f64),
                 num(r.negative_rate as f64),
                 r.outcome.name(),
             );
@@ -179,20 +301,29 @@ pub fn summary_json(world: &World, info: &RunInfo) -> Value {
     let mut last = Map::new();
     if let Some(row) = history.rows.last() {
         for (name, value) in row.fields() {
-            last.insert(
-                name.into(),
-                if value.is_finite() {
-                    json!(value)
-                } else {
-                    Value::Null
-                },
-            );
+            last.insert(name.into(), json_num(value));
         }
     }
+    let exposure: Map<String, Value> = crate::scenario::Archetype::ALL
+        .iter()
+        .zip(history.rows.last().map(|r| r.exposure).unwrap_or_default())
+        .map(|(a, e)| {
+            (
+                a.name().to_string(),
+                json!({
+                    "notes_share": json_num(e.notes_share),
+                    "impressions_share": json_num(e.impressions_share),
+                    "mean_skill": json_num(e.mean_skill),
+                }),
+            )
+        })
+        .collect();
+    let ladder = world.resource::<crate::sim::Ladder>();
     let wall = info.setup_seconds + info.simulate_seconds;
     json!({
         "scenario": scenario.name,
         "seed": scenario.seed,
+        "population_seed": scenario.population_seed(),
         "policy": world.resource::<Recommender>().config.policy.name(),
         "ticks": clock.tick,
         "tick_minutes": clock.tick_minutes,
@@ -208,34 +339,37 @@ pub fn summary_json(world: &World, info: &RunInfo) -> Value {
         "impressions_per_sec": if wall > 0.0 { impressions as f64 / wall } else { 0.0 },
         "simulate_impressions_per_sec": if info.simulate_seconds > 0.0 { impressions as f64 / info.simulate_seconds } else { 0.0 },
         "peak_memory_mib": peak_memory_mib(),
+        "ladder": {
+            "cold_start": ladder.cold_start,
+            "stage_entry_impressions": ladder.entry,
+        },
+        "exposure": Value::Object(exposure),
         "final": Value::Object(last),
     })
 }
 
-/// Writes every output file of a run into `dir` (created if needed).
-pub fn write_results(world: &World, dir: &Path, info: &RunInfo) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+/// Every output file of a run.
+pub fn run_files(world: &World, info: &RunInfo) -> Result<ResultSet> {
     let clock = world.resource::<Clock>();
     let notes = world.resource::<Notes>();
     let creators = world.resource::<Creators>();
-    write_atomic(
-        dir,
+    let mut set = ResultSet::default();
+    set.add(
         "metrics.csv",
-        metrics_csv(world.resource::<MetricsHistory>()).as_bytes(),
-    )?;
-    write_atomic(
-        dir,
-        "creators.csv",
-        creators_csv(creators, notes).as_bytes(),
-    )?;
-    write_atomic(
-        dir,
+        metrics_csv(world.resource::<MetricsHistory>()),
+    );
+    set.add("creators.csv", creators_csv(creators, notes));
+    set.add(
         "notes.csv",
-        notes_csv(notes, clock, world.resource::<Recommender>()).as_bytes(),
-    )?;
-    write_atomic(dir, "funnel.csv", funnel_csv(notes, clock).as_bytes())?;
+        notes_csv(notes, clock, world.resource::<Recommender>()),
+    );
+    set.add("funnel.csv", funnel_csv(notes, clock));
     let summary = serde_json::to_string_pretty(&summary_json(world, info))?;
-    write_atomic(dir, "summary.json", summary.as_bytes())?;
-    Ok(())
+    set.add("summary.json", summary);
+    Ok(set)
+}
+
+/// Writes every output file of a run into `dir`, all or nothing (see the module doc).
+pub fn write_results(world: &World, dir: &Path, info: &RunInfo) -> Result<()> {
+    run_files(world, info)?.commit(dir)
 }

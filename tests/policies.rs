@@ -15,8 +15,7 @@ fn world(policy: PolicyKind, seed: u64, days: f64) -> Scenario {
     let mut s = scenario::load(Path::new("scenarios/baseline.ron")).expect("baseline loads");
     s.seed = seed;
     s.days = days;
-    s.recommender = s.recommender.with_default_policy(policy);
-    s.recommender.traffic_pool.cold_start_impressions = 40;
+    s.recommender.policy = policy;
     s.creators.push(CreatorGroup {
         skill: Dist::Fixed(0.95),
         effort: 0.85,

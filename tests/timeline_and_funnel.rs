@@ -2,7 +2,7 @@
 
 use feedlab::recommender::Recommender;
 use feedlab::scenario::{self, Action, Archetype, CreatorGroup, PolicyKind, TimelineEvent};
-use feedlab::sim::agents::{Creators, Notes, PoolStatus, StageOutcome, StopReason};
+use feedlab::sim::agents::{Creators, Notes, StageKind, StageOutcome, StopReason};
 use feedlab::sim::{Clock, run_ticks, simulation_app};
 use std::path::Path;
 
@@ -70,7 +70,7 @@ fn timeline_events_apply_on_their_day() {
             .iter()
             .any(|r| matches!(r.outcome, StageOutcome::Graduated | StageOutcome::Skipped))
     };
-    let pooled = |i: &usize| notes.list[*i].pool.status != PoolStatus::Unpooled;
+    let pooled = |i: &usize| notes.list[*i].pool_stage.is_some();
     let early: Vec<usize> = (0..notes.len())
         .filter(pooled)
         .filter(|&i| notes.list[i].created_tick < 120)
@@ -109,12 +109,21 @@ fn funnel_traces_explain_where_each_note_stopped() {
         let trace = &notes.trace[i];
         assert!(!trace.is_empty(), "note {i} has no trace");
         assert_eq!(trace[0].stage, 0, "note {i} did not start at cold start");
+        assert!(
+            trace.iter().all(|r| r.kind == StageKind::Pool),
+            "note {i}: {trace:?}"
+        );
         for pair in trace.windows(2) {
             assert!(
                 pair[1].stage > pair[0].stage && pair[1].entered_tick >= pair[0].entered_tick,
                 "note {i}: {trace:?}"
             );
             let jump = pair[1].stage - pair[0].stage;
+            if pair[0].outcome == StageOutcome::Saturated {
+                // Passed a stage that used up its audience: straight to the long tail.
+                assert_eq!(pair[1].outcome.name(), "long_tail", "note {i}: {trace:?}");
+                continue;
+            }
             let expected = if jump == 2 {
                 StageOutcome::Skipped
             } else {
@@ -123,13 +132,21 @@ fn funnel_traces_explain_where_each_note_stopped() {
             assert_eq!(pair[0].outcome, expected, "note {i}: {trace:?}");
         }
         let last = trace.last().unwrap();
-        assert_eq!(note.max_stage, last.stage, "note {i}");
+        assert_eq!(note.pool_stage, Some(last.stage), "note {i}");
+        // The common yardstick follows impressions, whatever the pool.
+        let ladder = app.world().resource::<feedlab::sim::Ladder>();
+        assert_eq!(
+            note.max_stage,
+            ladder.stage_of(notes.counts(i).impressions),
+            "note {i}"
+        );
         match note.stop_reason {
             StopReason::StillRunning => {
                 assert!(
                     matches!(last.outcome, StageOutcome::Running | StageOutcome::LongTail),
                     "note {i}: {trace:?}"
-                )
+                );
+                assert!(last.engagement_rate >= 0.0, "note {i}: {last:?}");
             }
             reason => {
                 assert_eq!(

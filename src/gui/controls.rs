@@ -3,7 +3,7 @@
 use super::state::{GuiState, Request, WorldView};
 use super::theme;
 use crate::recommender::Recommender;
-use crate::scenario::{PolicyKind, Scenario};
+use crate::scenario::{ColdStart, PolicyKind, RandomUnit, Scenario};
 use crate::sim::Clock;
 use bevy_egui::egui::{self, RichText};
 use std::ops::RangeInclusive;
@@ -302,7 +302,15 @@ fn parameter_sections(
         num(ui, &mut c.window_hours, 1.0..=720.0, "window (h)", "How far back, in hours, the random, popularity and follower feeds look for notes.");
         egui::CollapsingHeader::new("Traffic pool").default_open(true).show(ui, |ui| {
             let t = &mut c.traffic_pool;
-            int(ui, &mut t.cold_start_impressions, 1..=10_000, "cold-start impressions", "Size of the first test audience for an average new note.");
+            let mut auto = t.cold_start_impressions == ColdStart::Auto;
+            if ui.checkbox(&mut auto, "cold start sized to the population (auto)").on_hover_text("Auto: the largest first pool whose narrow stages fit the audience of a typical topic, within min evidence..=300 impressions.").changed() {
+                t.cold_start_impressions = if auto { ColdStart::Auto } else { ColdStart::Fixed(100) };
+            }
+            if let ColdStart::Fixed(n) = &mut t.cold_start_impressions {
+                int(ui, n, 1..=10_000, "cold-start impressions", "Size of the first test audience for an average new note. The yardstick that gives every policy's notes a stage stays the one the run started with.");
+            }
+            int(ui, &mut t.min_evidence, 1..=10_000, "min evidence", "Fewest impressions a stage is judged on (unless its whole pool is smaller): fewer make the engagement rate mostly noise.");
+            num(ui, &mut t.velocity_weight, 1.0..=5.0, "velocity weight", "How much more engagement in a note's first hour counts (the golden hour).");
             num(ui, &mut t.growth, 1.0..=100.0, "growth per stage", "Each later pool is this many times bigger than the one before.");
             int(ui, &mut t.stages, 1..=8, "stages", "Number of pools before a note reaches the long tail.");
             num(ui, &mut t.graduation_threshold, 0.0..=0.5, "graduation threshold", "Weighted engagement rate a note needs to move up to the next pool (5-8% on the real platform).");
@@ -322,6 +330,23 @@ fn parameter_sections(
             num(ui, &mut t.half_life_hours, 1.0..=720.0, "long-tail half-life (h)", "How fast long-tail distribution fades.");
             num(ui, &mut t.evergreen_half_life_hours, 1.0..=2000.0, "evergreen half-life (h)", "Half-life for notes that keep performing.");
             int(ui, &mut t.creative_fatigue_limit, 1..=8, "creative fatigue limit", "How often one creator may appear in a viewer's last 8 notes before being spaced out.");
+        });
+        egui::CollapsingHeader::new("Predicted engagement").default_open(c.policy == PolicyKind::PredictedEngagement).show(ui, |ui| {
+            let p = &mut c.predicted_engagement;
+            num(ui, &mut p.author_prior, 0.0..=1.0, "author prior (0 = note, 1 = author size)", "Slide from meritocratic to influencer-centric: at 0 a note's own engagement decides its exposure; at 1 its author's size and record decide, whatever the note does.");
+            num(ui, &mut p.prior_strength, 0.0..=1000.0, "prior strength", "Impressions the prior is worth against a note's own evidence.");
+            num(ui, &mut p.size_exponent, 0.0..=3.0, "size exponent", "How strongly the author prior grows with followers.");
+            num(ui, &mut p.sharpness, 0.0..=8.0, "sharpness", "Exposure grows with the predicted score to this power.");
+            num(ui, &mut p.exploration, 0.0..=1.0, "exploration", "Share of slots given to a random recent note.");
+            num(ui, &mut p.interest_share, 0.0..=1.0, "interest share", "Share of slots drawn from the viewer's own topics.");
+        });
+        egui::CollapsingHeader::new("Random").show(ui, |ui| {
+            let r = &mut c.random;
+            ui.horizontal(|ui| {
+                ui.label("uniform per");
+                ui.selectable_value(&mut r.per, RandomUnit::Note, "note").on_hover_text("Every recent note equally likely: prolific creators get more slots.");
+                ui.selectable_value(&mut r.per, RandomUnit::Creator, "creator").on_hover_text("Every creator with a recent note equally likely: posting volume buys nothing.");
+            });
         });
         egui::CollapsingHeader::new("Follower feed").show(ui, |ui| {
             let f = &mut c.follower_feed;

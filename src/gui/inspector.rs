@@ -27,6 +27,7 @@ pub fn right_panel(
         for (tab, label) in [
             (RightTab::Inspector, "Inspector"),
             (RightTab::Leaderboard, "Leaderboard"),
+            (RightTab::Exposure, "Exposure"),
         ] {
             let text = RichText::new(label).heading();
             if ui
@@ -48,7 +49,88 @@ pub fn right_panel(
                 });
         }
         RightTab::Leaderboard => leaderboard(ui, state, cache, view),
+        RightTab::Exposure => exposure(ui, view),
     }
+}
+
+/// Exposure per archetype: share of notes, share of impressions, reach per note relative to
+/// the average note, and mean skill; then the two meritocracy measures side by side.
+fn exposure(ui: &mut egui::Ui, view: &WorldView) {
+    let Some(row) = view.history.rows.last() else {
+        ui.label("No sample yet.");
+        return;
+    };
+    ui.label(
+        RichText::new("Who gets the attention, and is it the posting volume or the algorithm?")
+            .small()
+            .color(theme::TEXT_DIM),
+    );
+    egui::Grid::new("exposure-table")
+        .num_columns(5)
+        .spacing([12.0, 4.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for h in [
+                "archetype",
+                "notes",
+                "impressions",
+                "per note",
+                "mean skill",
+            ] {
+                ui.label(RichText::new(h).small().color(theme::TEXT_DIM));
+            }
+            ui.end_row();
+            for a in crate::scenario::Archetype::ALL {
+                let e = &row.exposure[a.index()];
+                if e.notes_share <= 0.0 && !e.mean_skill.is_finite() {
+                    continue;
+                }
+                ui.label(RichText::new(theme::archetype_label(a)).color(theme::archetype(a)));
+                ui.label(format!("{:.1}%", 100.0 * e.notes_share));
+                ui.label(format!("{:.1}%", 100.0 * e.impressions_share));
+                let per_note = if e.notes_share > 0.0 {
+                    format!("{:.2}×", e.impressions_share / e.notes_share)
+                } else {
+                    "–".into()
+                };
+                ui.label(RichText::new(per_note).strong().color(theme::TEXT_STRONG))
+                    .on_hover_text(
+                        "Impressions per note relative to the average note (1× = its fair share).",
+                    );
+                ui.label(if e.mean_skill.is_finite() {
+                    format!("{:.2}", e.mean_skill)
+                } else {
+                    "–".into()
+                });
+                ui.end_row();
+            }
+        });
+    ui.add_space(8.0);
+    let show = |x: f64| {
+        if x.is_finite() {
+            format!("{x:+.3}")
+        } else {
+            "–".into()
+        }
+    };
+    stat_grid(
+        ui,
+        "merit-pair",
+        &[
+            ("note merit", show(row.note_meritocracy)),
+            ("creator merit", show(row.meritocracy)),
+            ("influencer adv.", show(row.influencer_advantage)),
+            (
+                "newcomer break.",
+                format!("{:.1}%", 100.0 * row.newcomer_breakthrough),
+            ),
+        ],
+    );
+    ui.label(
+        RichText::new("Note merit: rank correlation of each note's appeal with its impressions (the algorithm alone). Creator merit: creator skill with all their impressions, which also rewards posting a lot.")
+            .small()
+            .color(theme::TEXT_DIM),
+    );
 }
 
 fn stat_grid(ui: &mut egui::Ui, id: &str, rows: &[(&str, String)]) {
@@ -203,7 +285,7 @@ fn note_funnel(ui: &mut egui::Ui, n: usize, clock: &Clock, view: &WorldView) {
         "note-stats",
         &[
             ("impressions", theme::compact(counts.impressions as f64)),
-            ("reach", theme::compact(counts.reach as f64)),
+            ("reach", theme::compact(notes.reach(n) as f64)),
             ("likes", theme::compact(counts.likes as f64)),
             ("saves", theme::compact(counts.saves as f64)),
             ("shares", theme::compact(counts.shares as f64)),

@@ -187,7 +187,7 @@ pub fn plots(
         }
     });
     ui.add_space(4.0);
-    ui.columns(4, |cols| {
+    ui.columns(5, |cols| {
         {
             let ui = &mut cols[0];
             title(ui, "Lorenz curve now", "Creators sorted from least to most impressions: how much of the total the bottom x% got. The diagonal is perfect equality.");
@@ -241,7 +241,11 @@ pub fn plots(
         }
         {
             let ui = &mut cols[2];
-            title(ui, "Funnel: notes reaching each stage", "Share of each archetype's notes that got at least to stage k of the traffic-pool ladder (stage 0 = cold start, every note).");
+            reach_distribution(ui, &cache.reach, height);
+        }
+        {
+            let ui = &mut cols[3];
+            title(ui, "Funnel: notes reaching each stage", "Share of each archetype's notes whose impressions reached at least stage k of the common ladder (the same yardstick under every policy; stage 0 = every note).");
             let mut per = [[0u32; 10]; 5];
             let mut by_stage = [0u32; 10];
             let mut deepest = 0usize;
@@ -281,15 +285,21 @@ pub fn plots(
             ui.label(RichText::new(format!("furthest stage: {}", text.join(" · "))).small().color(theme::TEXT_DIM));
         }
         {
-            let ui = &mut cols[3];
+            let ui = &mut cols[4];
             title(
                 ui,
                 "Merit vs. head start",
-                "Rank correlations with impressions: meritocracy = with skill, influencer advantage = with followers at the start. Newcomer breakthrough = share of newcomers' notes reaching stage 2.",
+                "Rank correlations with impressions: note merit = note appeal with the note's impressions (the algorithm alone); creator merit = creator skill with the creator's impressions (mixes in how much they post); influencer advantage = followers at the start with impressions. Newcomer breakthrough = share of newcomers' notes reaching stage 2 of the ladder.",
             );
             time_plot("p-merit", "rank correlation", height).include_y(-0.2).include_y(1.0).show(ui, |p| {
                 p.hline(HLine::new("", 0.0).color(Color32::from_gray(100)));
-                p.line(Line::new("meritocracy (skill)", series(rows, |r| finite(r.meritocracy))).color(theme::archetype(Archetype::NicheExpert)).width(2.5));
+                p.line(Line::new("note merit", series(rows, |r| finite(r.note_meritocracy))).color(theme::archetype(Archetype::NicheExpert)).width(2.5));
+                p.line(
+                    Line::new("creator merit", series(rows, |r| finite(r.meritocracy)))
+                        .color(theme::archetype(Archetype::NicheExpert))
+                        .width(1.5)
+                        .style(LineStyle::dashed_dense()),
+                );
                 p.line(
                     Line::new("influencer advantage", series(rows, |r| finite(r.influencer_advantage))).color(theme::archetype(Archetype::Influencer)).width(2.5),
                 );
@@ -303,6 +313,48 @@ pub fn plots(
             });
         }
     });
+}
+
+/// Reach per note on log-log axes: the share of notes that reached at least x distinct viewers.
+fn reach_distribution(ui: &mut egui::Ui, reach: &[f64], height: f32) {
+    title(
+        ui,
+        "Reach per note (log-log)",
+        "Share of notes (with at least one impression) that reached at least this many distinct viewers. A straight line is a power law: a few notes go viral, most stay small.",
+    );
+    let n = reach.len().max(1) as f64;
+    // Every distinct reach value once (its highest rank), thinned to a few hundred points.
+    let stride = reach.len().div_ceil(400).max(1);
+    let pts: PlotPoints = reach
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| **r > 0.0 && (i % stride == 0 || *i + 1 == reach.len()))
+        .map(|(i, r)| [r.log10(), ((i + 1) as f64 / n).log10()])
+        .collect();
+    let pow_fmt = |m: GridMark, _: &std::ops::RangeInclusive<f64>| {
+        if (m.value - m.value.round()).abs() > 1e-6 {
+            String::new()
+        } else {
+            theme::compact(10f64.powf(m.value))
+        }
+    };
+    let pct_fmt = |m: GridMark, _: &std::ops::RangeInclusive<f64>| {
+        if (m.value - m.value.round()).abs() > 1e-6 {
+            String::new()
+        } else {
+            format!("{}%", format_pct(100.0 * 10f64.powf(m.value)))
+        }
+    };
+    base_plot("p-reach", "distinct viewers", "notes with ≥ x", height)
+        .x_grid_spacer(whole_numbers)
+        .y_grid_spacer(whole_numbers)
+        .x_axis_formatter(pow_fmt)
+        .y_axis_formatter(pct_fmt)
+        .include_x(0.0)
+        .include_y(0.0)
+        .show(ui, |p| {
+            p.line(Line::new("notes", pts).color(theme::SERIES_A).width(2.0));
+        });
 }
 
 /// Grid marks at every whole number (whole powers of ten on axes that show log10 values).

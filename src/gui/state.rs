@@ -92,6 +92,7 @@ pub enum SortKey {
 pub enum RightTab {
     Inspector,
     Leaderboard,
+    Exposure,
 }
 
 #[derive(Resource)]
@@ -205,6 +206,8 @@ pub struct GuiCache {
     /// Impressions per creator at the last whole simulated hour, and during the hour before it.
     hour_snapshot: Vec<f64>,
     pub last_hour: Vec<f64>,
+    /// Distinct viewers of every note with an impression, largest first (hourly).
+    pub reach: Vec<f64>,
     /// Attention map layout, per creator, in cluster units (see `map`).
     pub positions: Vec<[f32; 2]>,
     pub layout_generation: u32,
@@ -234,6 +237,11 @@ impl GuiCache {
             .map(|(n, s)| n - s)
             .collect();
         self.hour_snapshot = now;
+        self.reach = (0..notes.len())
+            .filter(|&i| notes.counts(i).impressions > 0)
+            .map(|i| notes.reach(i) as f64)
+            .collect();
+        self.reach.sort_by(|a, b| b.total_cmp(a));
     }
 }
 

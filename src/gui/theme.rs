@@ -46,6 +46,7 @@ pub fn policy(p: PolicyKind) -> Color32 {
         PolicyKind::Random => Color32::from_rgb(170, 170, 180),
         PolicyKind::Following => Color32::from_rgb(150, 210, 60),
         PolicyKind::Blend => Color32::from_rgb(225, 100, 250),
+        PolicyKind::PredictedEngagement => Color32::from_rgb(80, 140, 255),
     }
 }
 
@@ -57,6 +58,7 @@ pub fn policy_label(p: PolicyKind) -> &'static str {
         PolicyKind::Random => "Random",
         PolicyKind::Following => "Following only",
         PolicyKind::Blend => "Blend",
+        PolicyKind::PredictedEngagement => "Predicted engagement",
     }
 }
 
@@ -76,6 +78,9 @@ pub fn policy_help(p: PolicyKind) -> &'static str {
         }
         PolicyKind::Following => "Only accounts the viewer follows, newest first.",
         PolicyKind::Blend => "A weighted mix of the other policies (see the scenario's blend).",
+        PolicyKind::PredictedEngagement => {
+            "Ranks notes by predicted engagement: the note's own rate, shrunk toward a prior from its author. Slide 'author prior' from 0 (the note alone decides) to 1 (author size decides)."
+        }
     }
 }
 

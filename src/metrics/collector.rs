@@ -1,6 +1,6 @@
 //! The data collector: samples the world into `MetricsRow`s (one per `sample_every_hours`).
 
-use super::{gini, pearson, ranks, top_share};
+use super::{gini, pearson, ranks, spearman, top_share};
 use crate::sim::agents::*;
 use crate::sim::{Audience, Clock, ScenarioRes, TickStats};
 use bevy::ecs::system::SystemParam;
@@ -26,15 +26,35 @@ pub struct MetricsRow {
     pub top1_share: f64,
     pub top10_share: f64,
     pub meritocracy: f64,
+    /// Spearman of note appeal vs note impressions (see `note_meritocracy`).
+    pub note_meritocracy: f64,
     pub influencer_advantage: f64,
     pub newcomer_breakthrough: f64,
     pub mean_satisfaction: f64,
+    /// Exposure per archetype, in `Archetype::ALL` order.
+    pub exposure: [ArchetypeExposure; 5],
 }
+
+/// How one archetype fares: its share of notes, its share of impressions and its creators'
+/// mean skill, so posting volume and the algorithm's treatment of each note can be told apart.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct ArchetypeExposure {
+    pub notes_share: f64,
+    pub impressions_share: f64,
+    pub mean_skill: f64,
+}
+
+/// Notes younger than this are left out of `note_meritocracy`: every policy gives a brand-new
+/// note a first showing whatever its appeal, so they would only dilute the measure.
+pub const NOTE_MIN_AGE_HOURS: f64 = 6.0;
+/// Notes older than this are left out of `note_meritocracy`, so a sample's cost stays bounded
+/// over long runs (their exposure has long settled).
+pub const NOTE_MAX_AGE_HOURS: f64 = 30.0 * 24.0;
 
 impl MetricsRow {
     /// Column names and values in CSV order (also the keys of `summary.json`'s `final`).
     pub fn fields(&self) -> Vec<(&'static str, f64)> {
-        vec![
+        let mut fields = vec![
             ("tick", self.tick as f64),
             ("hours", self.hours),
             ("active_viewers", self.active_viewers as f64),
@@ -53,12 +73,48 @@ impl MetricsRow {
             ("top1_share", self.top1_share),
             ("top10_share", self.top10_share),
             ("meritocracy", self.meritocracy),
+            ("note_meritocracy", self.note_meritocracy),
             ("influencer_advantage", self.influencer_advantage),
             ("newcomer_breakthrough", self.newcomer_breakthrough),
             ("mean_satisfaction", self.mean_satisfaction),
-        ]
+        ];
+        for (names, e) in EXPOSURE_COLUMNS.iter().zip(&self.exposure) {
+            fields.push((names[0], e.notes_share));
+            fields.push((names[1], e.impressions_share));
+            fields.push((names[2], e.mean_skill));
+        }
+        fields
     }
 }
+
+/// Exposure columns per archetype, in `Archetype::ALL` order.
+pub const EXPOSURE_COLUMNS: [[&str; 3]; 5] = [
+    [
+        "notes_share_influencer",
+        "impressions_share_influencer",
+        "mean_skill_influencer",
+    ],
+    [
+        "notes_share_regular",
+        "impressions_share_regular",
+        "mean_skill_regular",
+    ],
+    [
+        "notes_share_newcomer",
+        "impressions_share_newcomer",
+        "mean_skill_newcomer",
+    ],
+    [
+        "notes_share_niche_expert",
+        "impressions_share_niche_expert",
+        "mean_skill_niche_expert",
+    ],
+    [
+        "notes_share_spammer",
+        "impressions_share_spammer",
+        "mean_skill_spammer",
+    ],
+];
 
 #[derive(Resource, Default, Clone)]
 pub struct MetricsHistory {
@@ -120,12 +176,18 @@ pub fn sample(
         .map(|c| c.initial_followers as f64)
         .collect();
     let (mut newcomer_notes, mut newcomer_breakouts) = (0u32, 0u32);
+    let mut notes_by_archetype = [0u64; 5];
     for note in &notes.list {
-        if creators.list[note.creator as usize].initial_followers == 0 {
+        let creator = &creators.list[note.creator as usize];
+        notes_by_archetype[creator.archetype.index()] += 1;
+        if creator.initial_followers == 0 {
             newcomer_notes += 1;
+            // The common yardstick: the ladder bracket the note's impressions reached.
             newcomer_breakouts += (note.max_stage >= 2) as u32;
         }
     }
+    let exposure = archetype_exposure(creators, &impressions, &notes_by_archetype);
+    let note_meritocracy = note_meritocracy(notes, clock);
     // The sorts behind these dominate a sample at scale; spread them over the cores.
     let (
         (impression_ranks, skill_ranks),
@@ -164,6 +226,7 @@ pub fn sample(
         top1_share: top_share(&impressions, 0.01),
         top10_share: top_share(&impressions, 0.10),
         meritocracy: pearson(&skill_ranks, &impression_ranks),
+        note_meritocracy,
         influencer_advantage: pearson(&initial_ranks, &impression_ranks),
         newcomer_breakthrough: if newcomer_notes > 0 {
             newcomer_breakouts as f64 / newcomer_notes as f64
@@ -171,8 +234,60 @@ pub fn sample(
             0.0
         },
         mean_satisfaction: audience.mean_satisfaction(),
+        exposure,
     };
     (row, impressions)
+}
+
+/// Spearman between note appeal and note impressions over notes between `NOTE_MIN_AGE_HOURS`
+/// and `NOTE_MAX_AGE_HOURS` old (all notes while none is old enough); NaN without variation.
+pub fn note_meritocracy(notes: &Notes, clock: &Clock) -> f64 {
+    let now = clock.tick;
+    let young = now.saturating_sub(clock.hours_to_ticks(NOTE_MIN_AGE_HOURS));
+    let old = now.saturating_sub(clock.hours_to_ticks(NOTE_MAX_AGE_HOURS));
+    let (mut first, mut last) = (notes.first_since(old), notes.first_since(young + 1));
+    if first >= last {
+        (first, last) = (0, notes.len());
+    }
+    let appeal: Vec<f64> = notes.list[first..last]
+        .iter()
+        .map(|n| n.appeal as f64)
+        .collect();
+    let impressions: Vec<f64> = notes.counters[first..last]
+        .iter()
+        .map(|c| c.impressions.load(std::sync::atomic::Ordering::Relaxed) as f64)
+        .collect();
+    spearman(&appeal, &impressions)
+}
+
+/// Each archetype's share of notes and of impressions, and its creators' mean skill (NaN for
+/// an archetype with no creators).
+pub fn archetype_exposure(
+    creators: &Creators,
+    impressions: &[f64],
+    notes_by_archetype: &[u64; 5],
+) -> [ArchetypeExposure; 5] {
+    let mut impressions_by = [0.0f64; 5];
+    let mut skill = [0.0f64; 5];
+    let mut count = [0u32; 5];
+    for (c, creator) in creators.list.iter().enumerate() {
+        let a = creator.archetype.index();
+        impressions_by[a] += impressions[c];
+        skill[a] += creator.skill as f64;
+        count[a] += 1;
+    }
+    let total_notes: u64 = notes_by_archetype.iter().sum();
+    let total_impressions: f64 = impressions_by.iter().sum();
+    let share = |x: f64, total: f64| if total > 0.0 { x / total } else { 0.0 };
+    std::array::from_fn(|a| ArchetypeExposure {
+        notes_share: share(notes_by_archetype[a] as f64, total_notes as f64),
+        impressions_share: share(impressions_by[a], total_impressions),
+        mean_skill: if count[a] > 0 {
+            skill[a] / count[a] as f64
+        } else {
+            f64::NAN
+        },
+    })
 }
 
 /// Samples at the end of every `sample_every_hours` and of the last tick. Runs before the clock

@@ -104,6 +104,70 @@ pub fn lorenz(values: &[f64], max_points: usize) -> Vec<(f64, f64)> {
     points
 }
 
+/// Mean, spread and 95% confidence interval of one quantity over replicate runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// Runs with a finite value (a correlation without variation has none).
+    pub n: usize,
+    pub mean: f64,
+    /// Sample standard deviation (n - 1 in the denominator); NaN below two runs.
+    pub sd: f64,
+    /// Half-width of the 95% confidence interval of the mean, Student's t with n - 1 degrees of
+    /// freedom; NaN below two runs.
+    pub ci95: f64,
+}
+
+/// The estimate over the finite values (NaN mean when there are none).
+pub fn estimate(values: &[f64]) -> Estimate {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let n = finite.len();
+    if n == 0 {
+        return Estimate {
+            n,
+            mean: f64::NAN,
+            sd: f64::NAN,
+            ci95: f64::NAN,
+        };
+    }
+    let mean = finite.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return Estimate {
+            n,
+            mean,
+            sd: f64::NAN,
+            ci95: f64::NAN,
+        };
+    }
+    let var = finite.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
+    let sd = var.sqrt();
+    Estimate {
+        n,
+        mean,
+        sd,
+        ci95: t_975(n - 1) * sd / (n as f64).sqrt(),
+    }
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom (two-sided 95%).
+pub fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    if df == 0 {
+        return f64::NAN;
+    }
+    if df <= TABLE.len() {
+        return TABLE[df - 1];
+    }
+    // Cornish-Fisher expansion around the normal quantile; within 1e-3 of the table beyond 30.
+    let z: f64 = 1.959_963_985;
+    let d = df as f64;
+    z + (z.powi(3) + z) / (4.0 * d)
+        + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +239,21 @@ mod tests {
             4.5 / (4.5f64 * 5.0).sqrt()
         ));
         assert!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
+    }
+
+    #[test]
+    fn estimates_match_hand_computed_values() {
+        // 1, 2, 3, 4: mean 2.5, var = (2.25 + 0.25 + 0.25 + 2.25) / 3 = 5/3, sd = 1.2910
+        // ci = 3.182 * 1.2910 / 2 = 2.0540
+        let e = estimate(&[1.0, 2.0, f64::NAN, 3.0, 4.0]);
+        assert_eq!(e.n, 4);
+        assert!(close(e.mean, 2.5));
+        assert!((e.sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!((e.ci95 - 3.182 * (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-12);
+        assert!(estimate(&[7.0]).ci95.is_nan());
+        assert!(estimate(&[]).mean.is_nan());
+        assert!((t_975(31) - 2.0395).abs() < 2e-3);
+        assert!((t_975(100) - 1.984).abs() < 2e-3);
     }
 
     #[test]

@@ -18,11 +18,9 @@ impl Policy for FollowerFeed {
         PolicyKind::FollowerFeed
     }
     fn prepare(&mut self, ctx: &mut TickContext) {
-        let start = ctx.notes.first_since(
-            ctx.clock
-                .tick
-                .saturating_sub(ctx.clock.hours_to_ticks(ctx.config.window_hours)),
-        );
+        let start = ctx
+            .notes
+            .first_since(ctx.clock.tick.saturating_sub(ctx.window_ticks()));
         let exponent = ctx.config.follower_feed.follower_exponent;
         let items: Vec<(u32, u8, f64)> = (start..ctx.notes.len())
             .map(|id| {
@@ -34,7 +32,7 @@ impl Policy for FollowerFeed {
         self.tables = TopicTables::build(ctx.clock.topics, &items);
     }
     fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
-        if rng.random::<f64>() < ctx.config.following_share
+        if rng.random::<f64>() < ctx.following_share
             && let Some(id) = pick_followed(ctx, viewer, rng)
         {
             return Some(id);

@@ -5,21 +5,25 @@ mod blend;
 mod follower_feed;
 mod following;
 mod popularity;
+mod predicted_engagement;
 mod random;
 mod tables;
+mod totals;
 mod traffic_pool;
 
+pub use crate::sim::ladder::Ladder;
 pub use following::pick_followed;
 pub use tables::WeightedTable;
 pub use traffic_pool::TrafficPool;
 
-use crate::scenario::{PolicyKind, RecommenderConfig, TrafficPoolParams};
+use crate::scenario::{PolicyKind, RecommenderConfig};
 use crate::sim::agents::*;
 use crate::sim::rng::SimRng;
 use crate::sim::{Audience, Clock};
 use bevy::prelude::*;
 
 /// What a policy may read while filling feed slots, from both cores at once.
+#[derive(Clone, Copy)]
 pub struct PickContext<'a> {
     pub notes: &'a Notes,
     pub creators: &'a [Creator],
@@ -29,6 +33,9 @@ pub struct PickContext<'a> {
     pub window_start: usize,
     /// Each creator's latest notes still young enough for the following tab (`NONE` elsewhere).
     pub followable: &'a [[u32; 3]],
+    /// Share of its slots a policy gives to the following tab: `config.following_share` on its
+    /// own, 0 inside a blend (where the following tab is a part of its own, counted once).
+    pub following_share: f64,
 }
 
 /// What a policy may change before and after the viewers' turn (one thread, in order).
@@ -38,53 +45,76 @@ pub struct TickContext<'a> {
     pub config: &'a RecommenderConfig,
     pub clock: &'a Clock,
     pub audience: &'a Audience,
+    pub ladder: &'a Ladder,
     pub seed: u64,
     /// Impressions served in the previous tick: the attention available to share out.
     pub last_tick_impressions: u64,
+    /// Share of all feed slots this policy fills (1 on its own, its weight inside a blend).
+    pub slot_share: f64,
+    /// As `PickContext::following_share`.
+    pub following_share: f64,
+}
+
+impl TickContext<'_> {
+    /// Ticks in the candidate window (`window_hours`).
+    pub fn window_ticks(&self) -> u32 {
+        self.clock.hours_to_ticks(self.config.window_hours)
+    }
 }
 
 /// A feed algorithm. `prepare` builds lookup tables for this tick, `pick` fills one feed slot
 /// (called in parallel, must not change anything), `learn` reads the engagement signals.
+/// `adopt` and `release` make a switch keep every note: the policy switched in takes over every
+/// note posted so far, the one switched out hands back the notes it was distributing.
 pub trait Policy: Send + Sync {
     fn kind(&self) -> PolicyKind;
     fn prepare(&mut self, ctx: &mut TickContext);
     fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32>;
     fn learn(&mut self, _ctx: &mut TickContext) {}
+    fn adopt(&mut self, _ctx: &mut TickContext) {}
+    fn release(&mut self, _ctx: &mut TickContext) {}
 }
 
-/// Builds a fresh policy of the given kind.
-pub fn make_policy(
-    kind: PolicyKind,
-    config: &RecommenderConfig,
-    notes_so_far: usize,
-) -> Box<dyn Policy> {
+/// Builds a fresh policy of the given kind; `adopt` then hands it the notes posted so far.
+pub fn make_policy(kind: PolicyKind, config: &RecommenderConfig) -> Box<dyn Policy> {
     match kind {
-        PolicyKind::TrafficPool => Box::new(TrafficPool::new(notes_so_far)),
+        PolicyKind::TrafficPool => Box::new(TrafficPool::default()),
+        PolicyKind::PredictedEngagement => {
+            Box::new(predicted_engagement::PredictedEngagement::default())
+        }
         PolicyKind::FollowerFeed => Box::new(follower_feed::FollowerFeed::default()),
         PolicyKind::Popularity => Box::new(popularity::Popularity::default()),
-        PolicyKind::Random => Box::new(random::RandomFeed),
+        PolicyKind::Random => Box::new(random::RandomFeed::default()),
         PolicyKind::Following => Box::new(following::FollowingTab),
-        PolicyKind::Blend => Box::new(blend::Blend::new(config, notes_so_far)),
+        PolicyKind::Blend => Box::new(blend::Blend::new(config)),
     }
 }
 
-/// The active policy and the parameters of all policies; the GUI and timeline events change it.
+/// The active policy and the parameters of all policies; the window and timeline events change
+/// `config`, the one live copy of the recommender's parameters.
 #[derive(Resource)]
 pub struct Recommender {
     pub config: RecommenderConfig,
     policy: Box<dyn Policy>,
     /// Blend parts the current policy was built with (a blend is rebuilt when they change).
     built_blend: Vec<PolicyKind>,
+    /// The policy has not yet taken over the notes posted before it (set when it is built).
+    adopted: bool,
+    /// Notes before this id are past the candidate window and marked expired where no pool
+    /// handles them (so that bookkeeping follows the live notes, not the whole history).
+    expired_upto: usize,
 }
 
 impl Recommender {
     pub fn new(config: RecommenderConfig) -> Self {
-        let policy = make_policy(config.policy, &config, 0);
+        let policy = make_policy(config.policy, &config);
         let built_blend = config.blend.iter().map(|p| p.policy).collect();
         Self {
             config,
             policy,
             built_blend,
+            adopted: false,
+            expired_upto: 0,
         }
     }
 
@@ -92,18 +122,33 @@ impl Recommender {
         self.policy.kind()
     }
 
-    /// Makes the policy match `config.policy` (after a switch or an edit), keeping note state.
-    pub fn sync(&mut self, notes_so_far: usize) {
+    /// The slot shares a policy running on its own works with.
+    fn own_shares(ctx: &mut TickContext) {
+        ctx.slot_share = 1.0;
+        ctx.following_share = ctx.config.following_share;
+    }
+
+    /// Makes the policy match `config.policy` (after a switch or an edit). The old policy hands
+    /// back its notes and the new one takes over every note, so a switch loses none.
+    pub fn sync(&mut self, ctx: &mut TickContext) {
+        Self::own_shares(ctx);
         let blend: Vec<PolicyKind> = self.config.blend.iter().map(|p| p.policy).collect();
         if self.policy.kind() != self.config.policy
             || (self.config.policy == PolicyKind::Blend && blend != self.built_blend)
         {
-            self.policy = make_policy(self.config.policy, &self.config, notes_so_far);
+            self.policy.release(ctx);
+            self.policy = make_policy(self.config.policy, &self.config);
             self.built_blend = blend;
+            self.adopted = false;
+        }
+        if !self.adopted {
+            self.policy.adopt(ctx);
+            self.adopted = true;
         }
     }
 
     pub fn prepare(&mut self, ctx: &mut TickContext) {
+        Self::own_shares(ctx);
         self.policy.prepare(ctx);
     }
 
@@ -111,124 +156,53 @@ impl Recommender {
         self.policy.pick(ctx, viewer, rng)
     }
 
-    /// Lets the policy read signals, then places notes outside pools on the stage ladder.
+    /// Lets the policy read signals, then marks notes that no pool handles as expired once they
+    /// leave the candidate window. Only notes entering or leaving the window are touched.
     pub fn learn(&mut self, ctx: &mut TickContext) {
+        Self::own_shares(ctx);
         self.policy.learn(ctx);
-        let ladder = Ladder::new(&ctx.config.traffic_pool);
-        let window_ticks = ctx.clock.hours_to_ticks(ctx.config.window_hours);
+        // Notes posted this tick that no pool took get the first line of their ladder trace.
         let weights = ctx.config.weights;
-        let tick = ctx.clock.tick;
-        let notes = &mut *ctx.notes;
-        for id in 0..notes.list.len() {
-            notes.look[id].visible_likes = notes.counters[id]
-                .likes
-                .load(std::sync::atomic::Ordering::Relaxed);
-            let note = &mut notes.list[id];
-            if note.pool.status != PoolStatus::Unpooled {
-                continue;
+        let posted = ctx.notes.first_since(ctx.clock.tick);
+        for id in posted..ctx.notes.len() {
+            let note = &ctx.notes.list[id];
+            if note.pool.status == PoolStatus::Unpooled && ctx.notes.trace[id].is_empty() {
+                let record = crate::sim::ladder::ladder_record(
+                    0,
+                    note.created_tick,
+                    &Counts::default(),
+                    &weights,
+                );
+                ctx.notes.trace[id].push(record);
             }
-            let counts = notes.counters[id].get();
-            let stage = ladder.stage_of(counts.impressions);
-            let trace = &mut notes.trace[id];
-            if trace.is_empty() {
-                trace.push(ladder_record(0, note.created_tick, &counts, &weights));
-            }
-            while note.max_stage < stage {
-                note.max_stage += 1;
-                trace.push(ladder_record(note.max_stage, tick, &counts, &weights));
-            }
-            note.stop_reason = if tick.saturating_sub(note.created_tick) > window_ticks {
-                StopReason::Expired
-            } else {
-                StopReason::StillRunning
-            };
         }
-    }
-}
-
-fn ladder_record(
-    stage: u8,
-    tick: u32,
-    counts: &Counts,
-    weights: &crate::scenario::EngagementWeights,
-) -> StageRecord {
-    StageRecord {
-        stage,
-        entered_tick: tick,
-        target: 0,
-        start_impressions: counts.impressions,
-        start_weighted: counts.weighted(weights) as f32,
-        start_quick: counts.quick_scrolls,
-        impressions: counts.impressions,
-        engagement_rate: if counts.impressions > 0 {
-            (counts.weighted(weights) / counts.impressions as f64) as f32
-        } else {
-            0.0
-        },
-        threshold: f32::NAN,
-        negative_rate: if counts.impressions > 0 {
-            counts.quick_scrolls as f32 / counts.impressions as f32
-        } else {
-            0.0
-        },
-        outcome: StageOutcome::Reached,
-    }
-}
-
-/// The traffic pool's ladder of stage sizes, used to give every policy's notes a comparable stage.
-#[derive(Clone, Debug)]
-pub struct Ladder {
-    /// `entry[s]`: impressions a note must exceed to be in stage `s` (entry[0] = 0).
-    pub entry: Vec<u64>,
-}
-
-impl Ladder {
-    pub fn new(params: &TrafficPoolParams) -> Self {
-        let mut entry = vec![0u64];
-        let mut size = params.cold_start_impressions as f64;
-        let mut total = 0.0;
-        for _ in 0..params.stages {
-            total += size;
-            entry.push(total.round() as u64);
-            size *= params.growth;
+        let window_start = ctx
+            .notes
+            .first_since(ctx.clock.tick.saturating_sub(ctx.window_ticks()));
+        for note in &mut ctx.notes.list[self.expired_upto.min(window_start)..window_start] {
+            if note.pool.status == PoolStatus::Unpooled {
+                note.stop_reason = StopReason::Expired;
+            }
         }
-        Self { entry }
-    }
-    /// The stage bracket `impressions` reach: stage s once they pass the sizes of stages 0..s.
-    pub fn stage_of(&self, impressions: u32) -> u8 {
-        let i = impressions as u64;
-        (self.entry.partition_point(|&e| e < i).saturating_sub(1)) as u8
+        self.expired_upto = self.expired_upto.max(window_start);
     }
 }
 
-/// The weighted engagement rate of counts (0 with no impressions).
+/// Gives a note that no pool handles the stop reason the window implies: running while it is a
+/// candidate, expired after (used when a pool hands a note back).
+pub fn unpooled_status(note: &Note, tick: u32, window_ticks: u32) -> StopReason {
+    if tick.saturating_sub(note.created_tick) > window_ticks {
+        StopReason::Expired
+    } else {
+        StopReason::StillRunning
+    }
+}
+
+/// The weighted engagement rate of counts (0 with no impressions; never negative).
 pub fn engagement_rate(counts: &Counts, weights: &crate::scenario::EngagementWeights) -> f64 {
     if counts.impressions == 0 {
         0.0
     } else {
-        counts.weighted(weights) / counts.impressions as f64
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ladder_brackets_match_the_pool_sizes() {
-        let params = TrafficPoolParams {
-            cold_start_impressions: 100,
-            growth: 10.0,
-            stages: 3,
-            ..Default::default()
-        };
-        let ladder = Ladder::new(&params);
-        assert_eq!(ladder.entry, vec![0, 100, 1100, 11100]);
-        assert_eq!(ladder.stage_of(0), 0);
-        assert_eq!(ladder.stage_of(100), 0);
-        assert_eq!(ladder.stage_of(101), 1);
-        assert_eq!(ladder.stage_of(1100), 1);
-        assert_eq!(ladder.stage_of(1101), 2);
-        assert_eq!(ladder.stage_of(50_000), 3);
+        (counts.weighted(weights) / counts.impressions as f64).max(0.0)
     }
 }

@@ -18,7 +18,11 @@ pub struct Scenario {
     pub name: String,
     /// Lesson text shown to a class: what to watch for.
     pub lesson: String,
+    /// Drives everything that happens in a run (sessions, reactions, posting, arrivals).
     pub seed: u64,
+    /// Fixes who exists at the start: viewers, creators, interests, circles and follows
+    /// (default: `seed`). Replicates share it, so they differ only in what happens.
+    pub population_seed: Option<u64>,
     /// Simulated minutes per tick.
     pub tick_minutes: u32,
     /// Simulated duration in days.
@@ -40,6 +44,7 @@ impl Default for Scenario {
             name: "unnamed".into(),
             lesson: String::new(),
             seed: 1,
+            population_seed: None,
             tick_minutes: 10,
             days: 3.0,
             sample_every_hours: 1.0,
@@ -77,6 +82,10 @@ impl Scenario {
     }
     pub fn creator_count(&self) -> u64 {
         self.creators.iter().map(|g| g.count as u64).sum()
+    }
+    /// The seed the starting population is drawn from.
+    pub fn population_seed(&self) -> u64 {
+        self.population_seed.unwrap_or(self.seed)
     }
 }
 
@@ -286,6 +295,11 @@ pub struct CreatorGroup {
     pub niche_topics: u32,
     pub formats: FormatMix,
     pub verified: bool,
+    /// New creators of this group joining per simulated day (Poisson), after the start.
+    pub arrivals_per_day: f64,
+    /// Days at which every creator of the group posts exactly one note (on top of `posts_per_day`;
+    /// set that to 0 for a fixed schedule only). A creator who joins later keeps the days still ahead.
+    pub post_at_days: Vec<f64>,
 }
 
 /// A creator group as written in a file: everything but the archetype and count is optional.
@@ -302,6 +316,8 @@ struct CreatorGroupSpec {
     niche_topics: Option<u32>,
     formats: Option<FormatMix>,
     verified: Option<bool>,
+    arrivals_per_day: Option<f64>,
+    post_at_days: Option<Vec<f64>>,
 }
 
 impl From<CreatorGroupSpec> for CreatorGroup {
@@ -316,6 +332,8 @@ impl From<CreatorGroupSpec> for CreatorGroup {
             niche_topics: spec.niche_topics.unwrap_or(typical.niche_topics),
             formats: spec.formats.unwrap_or(typical.formats),
             verified: spec.verified.unwrap_or(typical.verified),
+            arrivals_per_day: spec.arrivals_per_day.unwrap_or(0.0),
+            post_at_days: spec.post_at_days.unwrap_or_default(),
             ..typical
         }
     }
@@ -344,13 +362,13 @@ impl CreatorGroup {
             niche_topics: 2,
             formats: FormatMix::default(),
             verified: false,
+            arrivals_per_day: 0.0,
+            post_at_days: Vec::new(),
         };
         match archetype {
+            // Influencers are as skilled as regulars: what sets them apart is an audience, more
+            // sponsored (promotional) posts and less care per post.
             Archetype::Influencer => CreatorGroup {
-                skill: Dist::Normal {
-                    mean: 0.42,
-                    sd: 0.12,
-                },
                 followers: Dist::LogNormal {
                     median: 1_500.0,
                     sigma: 0.6,
@@ -431,11 +449,15 @@ pub enum PolicyKind {
     Following,
     /// A weighted mix of the others, see `RecommenderConfig::blend`.
     Blend,
+    /// Predicted engagement: the note's own engagement rate, shrunk toward a prior from its
+    /// author's size and record (`author_prior` slides from the note alone to author size).
+    PredictedEngagement,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 6] = [
+    pub const ALL: [PolicyKind; 7] = [
         PolicyKind::TrafficPool,
+        PolicyKind::PredictedEngagement,
         PolicyKind::FollowerFeed,
         PolicyKind::Popularity,
         PolicyKind::Random,
@@ -450,6 +472,7 @@ impl PolicyKind {
             PolicyKind::Random => "random",
             PolicyKind::Following => "following",
             PolicyKind::Blend => "blend",
+            PolicyKind::PredictedEngagement => "predicted_engagement",
         }
     }
     pub fn parse(name: &str) -> Option<Self> {
@@ -477,6 +500,8 @@ pub struct RecommenderConfig {
     pub traffic_pool: TrafficPoolParams,
     pub follower_feed: FollowerFeedParams,
     pub popularity: PopularityParams,
+    pub predicted_engagement: PredictedEngagementParams,
+    pub random: RandomParams,
     /// Parts of a `blend` policy with their weights, for example 70% traffic pool, 30% following.
     pub blend: Vec<BlendPart>,
 }
@@ -491,6 +516,8 @@ impl Default for RecommenderConfig {
             traffic_pool: TrafficPoolParams::default(),
             follower_feed: FollowerFeedParams::default(),
             popularity: PopularityParams::default(),
+            predicted_engagement: PredictedEngagementParams::default(),
+            random: RandomParams::default(),
             blend: vec![
                 BlendPart {
                     policy: PolicyKind::TrafficPool,
@@ -502,23 +529,6 @@ impl Default for RecommenderConfig {
                 },
             ],
         }
-    }
-}
-
-impl RecommenderConfig {
-    /// The scenario's recommender with `policy` active and that policy's parameters reset to defaults.
-    pub fn with_default_policy(&self, policy: PolicyKind) -> Self {
-        let defaults = RecommenderConfig::default();
-        let mut out = self.clone();
-        out.policy = policy;
-        match policy {
-            PolicyKind::TrafficPool => out.traffic_pool = defaults.traffic_pool,
-            PolicyKind::FollowerFeed => out.follower_feed = defaults.follower_feed,
-            PolicyKind::Popularity => out.popularity = defaults.popularity,
-            PolicyKind::Blend => out.blend = defaults.blend,
-            PolicyKind::Random | PolicyKind::Following => {}
-        }
-        out
     }
 }
 
@@ -560,8 +570,9 @@ impl Default for EngagementWeights {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrafficPoolParams {
-    /// Impressions in the cold-start pool (stage 0) for an average note of an average creator.
-    pub cold_start_impressions: u32,
+    /// Impressions in the cold-start pool (stage 0) for an average note of an average creator:
+    /// a number, or `"auto"` to size it to the population (see `ColdStart`).
+    pub cold_start_impressions: ColdStart,
     /// Each later stage is this many times the previous one.
     pub growth: f64,
     /// Number of pool stages before the sustained long-tail stage.
@@ -571,6 +582,13 @@ pub struct TrafficPoolParams {
     pub stage_hours: f64,
     /// Weighted engagement rate needed to graduate (seed: 5-8%).
     pub graduation_threshold: f64,
+    /// Fewest impressions a stage is judged on (unless its whole pool is smaller): below this a
+    /// weighted rate is mostly noise. A stage short of it at its deadline waits up to three times
+    /// its window, then stops as `expired`.
+    pub min_evidence: u32,
+    /// Weight of engagement that arrives in a note's first `golden_hour_hours` (velocity; 1 = none).
+    pub velocity_weight: f64,
+    pub golden_hour_hours: f64,
     /// Rate at which a note skips a stage (seed: ~15%).
     pub skip_rate: f64,
     /// Largest share of quick scroll-aways a graduating note may have.
@@ -600,14 +618,17 @@ pub struct TrafficPoolParams {
 impl Default for TrafficPoolParams {
     fn default() -> Self {
         Self {
-            cold_start_impressions: 150,
+            cold_start_impressions: ColdStart::Auto,
             growth: 10.0,
             stages: 3,
             cold_start_hours: 2.0,
             stage_hours: 12.0,
             graduation_threshold: 0.06,
+            min_evidence: 100,
+            velocity_weight: 1.5,
+            golden_hour_hours: 1.0,
             skip_rate: 0.15,
-            negative_limit: 0.5,
+            negative_limit: 0.35,
             safety_hold: 0.01,
             content_score_weight: 0.5,
             authority_strength: 0.5,
@@ -619,6 +640,140 @@ impl Default for TrafficPoolParams {
             half_life_hours: 24.0,
             evergreen_half_life_hours: 168.0,
             creative_fatigue_limit: 2,
+        }
+    }
+}
+
+/// Size of the cold-start pool: a fixed number of impressions, or `"auto"`, sized to the
+/// population when the world is built: the largest pool whose last narrow stage still fits in
+/// `max_audience_share` of a typical (median) topic's audience, kept within
+/// `min_evidence..=300` (the seed's 100-300 impressions).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ColdStart {
+    Auto,
+    Fixed(u32),
+}
+
+impl ColdStart {
+    /// The largest cold start the `auto` setting picks (the seed's upper bound).
+    pub const AUTO_MAX: u32 = 300;
+
+    /// The cold-start size for a world whose median topic has `median_topic_audience` viewers.
+    pub fn resolve(self, params: &TrafficPoolParams, median_topic_audience: u32) -> u32 {
+        match self {
+            ColdStart::Fixed(n) => n,
+            ColdStart::Auto => {
+                let narrow = params.narrow_stages.max(1) as f64;
+                let fits = median_topic_audience as f64 * params.max_audience_share
+                    / libm::pow(params.growth, narrow - 1.0);
+                let low = params.min_evidence.clamp(1, Self::AUTO_MAX) as f64;
+                ((fits / 10.0).floor() * 10.0).clamp(low, Self::AUTO_MAX as f64) as u32
+            }
+        }
+    }
+}
+
+impl Serialize for ColdStart {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ColdStart::Auto => s.serialize_str("auto"),
+            ColdStart::Fixed(n) => s.serialize_u32(*n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ColdStart {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = ColdStart;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of impressions or \"auto\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ColdStart, E> {
+                u32::try_from(v)
+                    .map(ColdStart::Fixed)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ColdStart, E> {
+                u32::try_from(v)
+                    .map(ColdStart::Fixed)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ColdStart, E> {
+                if v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
+                    Ok(ColdStart::Fixed(v as u32))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ColdStart, E> {
+                if v == "auto" {
+                    Ok(ColdStart::Auto)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// Predicted engagement with an author prior: the ranking most real feeds use. A note's score
+/// is its weighted engagement rate, shrunk toward a prior: with `author_prior` = 0 the prior is
+/// the platform's mean rate (the note alone decides once it has evidence); with 1 the score is
+/// the author's prior alone (their size and record decide, whatever the note does).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PredictedEngagementParams {
+    /// 0 = the note alone, 1 = author size and record decide.
+    pub author_prior: f64,
+    /// Pseudo-impressions the prior is worth when blended with a note's own evidence.
+    pub prior_strength: f64,
+    /// How strongly the author prior grows with followers: (followers + 1) relative to the median
+    /// creator's, to this power.
+    pub size_exponent: f64,
+    /// Exposure grows with the predicted score to this power (how sharply the feed ranks).
+    pub sharpness: f64,
+    /// Share of slots drawn from the viewer's own topics (the rest from everything).
+    pub interest_share: f64,
+    /// Share of slots given to a uniformly random recent note.
+    pub exploration: f64,
+}
+
+impl Default for PredictedEngagementParams {
+    fn default() -> Self {
+        Self {
+            author_prior: 0.5,
+            prior_strength: 50.0,
+            size_exponent: 0.5,
+            sharpness: 2.0,
+            interest_share: 0.5,
+            exploration: 0.05,
+        }
+    }
+}
+
+/// What the random feed draws uniformly.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RandomUnit {
+    /// Every recent note equally likely (prolific creators get more slots).
+    Note,
+    /// Every creator with a recent note equally likely, then one of their recent notes.
+    Creator,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RandomParams {
+    pub per: RandomUnit,
+}
+
+impl Default for RandomParams {
+    fn default() -> Self {
+        Self {
+            per: RandomUnit::Note,
         }
     }
 }

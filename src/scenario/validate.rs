@@ -189,11 +189,31 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     }
     let t = &r.traffic_pool;
     let tp = "recommender.traffic_pool";
+    if let super::ColdStart::Fixed(n) = t.cold_start_impressions {
+        c.count(
+            &format!("{tp}.cold_start_impressions"),
+            n as u64,
+            1,
+            10_000_000,
+        );
+    }
     c.count(
-        &format!("{tp}.cold_start_impressions"),
-        t.cold_start_impressions as u64,
+        &format!("{tp}.min_evidence"),
+        t.min_evidence as u64,
         1,
-        10_000_000,
+        100_000,
+    );
+    c.range(
+        &format!("{tp}.velocity_weight"),
+        t.velocity_weight,
+        1.0,
+        10.0,
+    );
+    c.range(
+        &format!("{tp}.golden_hour_hours"),
+        t.golden_hour_hours,
+        0.0,
+        24.0 * 30.0,
     );
     c.range(&format!("{tp}.growth"), t.growth, 1.0, 1000.0);
     c.count(&format!("{tp}.stages"), t.stages as u64, 1, 8);
@@ -283,6 +303,19 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         "recommender.popularity.creator_carry",
         r.popularity.creator_carry,
     );
+    let pe = &r.predicted_engagement;
+    let pep = "recommender.predicted_engagement";
+    c.probability(&format!("{pep}.author_prior"), pe.author_prior);
+    c.range(
+        &format!("{pep}.prior_strength"),
+        pe.prior_strength,
+        0.0,
+        1e6,
+    );
+    c.range(&format!("{pep}.size_exponent"), pe.size_exponent, 0.0, 3.0);
+    c.range(&format!("{pep}.sharpness"), pe.sharpness, 0.0, 8.0);
+    c.probability(&format!("{pep}.interest_share"), pe.interest_share);
+    c.probability(&format!("{pep}.exploration"), pe.exploration);
     let mut blend_total = 0.0;
     for (i, part) in r.blend.iter().enumerate() {
         c.range(
@@ -373,6 +406,29 @@ fn check_group(c: &mut Checker, path: &str, g: &CreatorGroup, topics: u32) {
         ("live", f.live),
     ] {
         c.range(&format!("{path}.formats.{name}"), value, 0.0, 1e6);
+    }
+    c.range(
+        &format!("{path}.arrivals_per_day"),
+        g.arrivals_per_day,
+        0.0,
+        1e6,
+    );
+    if g.post_at_days.len() > 10_000 {
+        c.push(
+            format!("{path}.post_at_days"),
+            format!(
+                "{} days listed, expected at most 10000",
+                g.post_at_days.len()
+            ),
+        );
+    }
+    for (i, &day) in g.post_at_days.iter().enumerate() {
+        if !(day.is_finite() && (0.0..=3650.0).contains(&day)) {
+            c.push(
+                format!("{path}.post_at_days[{i}]"),
+                format!("{day} is out of range, expected 0..=3650"),
+            );
+        }
     }
     if f.carousel + f.video + f.live <= 0.0 {
         c.push(

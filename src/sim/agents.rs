@@ -191,7 +191,6 @@ pub enum StopReason {
     StillRunning,
     BelowThreshold,
     NegativeSignals,
-    Saturated,
     Expired,
     Safety,
 }
@@ -202,7 +201,6 @@ impl StopReason {
             StopReason::StillRunning => "still_running",
             StopReason::BelowThreshold => "below_threshold",
             StopReason::NegativeSignals => "negative_signals",
-            StopReason::Saturated => "saturated",
             StopReason::Expired => "expired",
             StopReason::Safety => "safety",
         }
@@ -212,10 +210,11 @@ impl StopReason {
 /// Where a note is in the traffic-pool funnel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolStatus {
-    /// Never entered a pool (posted while another policy ran).
+    /// Not in a pool: posted or handed over while a policy without pools ran.
     Unpooled,
     InPool,
-    /// Passed the last stage: sustained long-tail distribution.
+    /// Passed the last stage (or passed a stage that had used up its audience): sustained
+    /// long-tail distribution.
     LongTail,
     Stopped,
 }
@@ -226,9 +225,9 @@ pub struct PoolState {
     pub status: PoolStatus,
     pub stage: u8,
     pub entered_tick: u32,
-    pub base_impressions: u32,
-    pub base_weighted: f32,
-    pub base_quick: u32,
+    /// The note's counts when it entered this stage: the stage is rated on what came after.
+    /// Kept as integers so rates never come from subtracting rounded float totals.
+    pub base: Counts,
     /// Impressions this stage asks for.
     pub target: u32,
     pub saturated: bool,
@@ -241,9 +240,7 @@ impl Default for PoolState {
             status: PoolStatus::Unpooled,
             stage: 0,
             entered_tick: 0,
-            base_impressions: 0,
-            base_weighted: 0.0,
-            base_quick: 0,
+            base: Counts::default(),
             target: 0,
             saturated: false,
             evergreen: false,
@@ -265,9 +262,15 @@ pub struct Note {
     /// Completeness and authenticity at publication, 0..=1.
     pub content_score: f32,
     pub created_tick: u32,
+    /// The common yardstick: the ladder bracket the note's impressions reached (the same under
+    /// every policy, see `Ladder`).
     pub max_stage: u8,
+    /// The highest traffic pool the note entered, if it ever was in one.
+    pub pool_stage: Option<u8>,
     pub stop_reason: StopReason,
     pub pool: PoolState,
+    /// Counts at the end of the note's golden hour (engagement velocity), once it has passed.
+    pub golden: Option<Counts>,
 }
 
 impl Note {
@@ -303,9 +306,6 @@ pub struct NoteLook {
 #[derive(Default, Debug)]
 pub struct NoteCounters {
     pub impressions: AtomicU32,
-    /// Impressions to viewers who still remembered the note (so reach = impressions - repeats;
-    /// counting the rare repeat instead of every new viewer saves an atomic add per impression).
-    pub repeats: AtomicU32,
     pub clicks: AtomicU32,
     pub likes: AtomicU32,
     pub short_comments: AtomicU32,
@@ -321,8 +321,6 @@ pub struct NoteCounters {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Counts {
     pub impressions: u32,
-    /// Distinct viewers, as far as each viewer's memory of their last notes tells.
-    pub reach: u32,
     pub clicks: u32,
     pub likes: u32,
     pub short_comments: u32,
@@ -352,13 +350,35 @@ impl Counts {
             + w.share * self.shares as f64
             + w.follow * self.follows as f64
     }
+    /// What happened since `base` (counters only grow, so no field goes below zero).
+    pub fn since(&self, base: &Counts) -> Counts {
+        Counts {
+            impressions: self.impressions.saturating_sub(base.impressions),
+            clicks: self.clicks.saturating_sub(base.clicks),
+            likes: self.likes.saturating_sub(base.likes),
+            short_comments: self.short_comments.saturating_sub(base.short_comments),
+            deep_comments: self.deep_comments.saturating_sub(base.deep_comments),
+            saves: self.saves.saturating_sub(base.saves),
+            shares: self.shares.saturating_sub(base.shares),
+            follows: self.follows.saturating_sub(base.follows),
+            quick_scrolls: self.quick_scrolls.saturating_sub(base.quick_scrolls),
+            dwell_seconds: self.dwell_seconds.saturating_sub(base.dwell_seconds),
+        }
+    }
+    /// Share of impressions flicked away at once (0 with no impressions).
+    pub fn negative_rate(&self) -> f64 {
+        if self.impressions == 0 {
+            0.0
+        } else {
+            self.quick_scrolls as f64 / self.impressions as f64
+        }
+    }
 }
 
 impl NoteCounters {
     pub fn get(&self) -> Counts {
         Counts {
             impressions: self.impressions.load(Relaxed),
-            reach: self.impressions.load(Relaxed) - self.repeats.load(Relaxed),
             clicks: self.clicks.load(Relaxed),
             likes: self.likes.load(Relaxed),
             short_comments: self.short_comments.load(Relaxed),
@@ -372,6 +392,85 @@ impl NoteCounters {
     }
 }
 
+/// Registers of a note's reach sketch: 2^REACH_BITS of them.
+pub const REACH_BITS: u32 = 10;
+pub const REACH_REGISTERS: usize = 1 << REACH_BITS;
+
+/// Distinct viewers of one note, estimated with a HyperLogLog sketch (Flajolet et al. 2007) of
+/// 1,024 one-byte registers, with linear counting for small counts: about 2% relative error up
+/// to a few thousand viewers, 3.3% beyond. A viewer who sees a note twice does not move it, so
+/// reach never exceeds impressions and is exact in expectation whatever the feed repeats.
+/// Registers only grow (an atomic max), so the result does not depend on thread timing.
+pub struct ReachSketch {
+    registers: [std::sync::atomic::AtomicU8; REACH_REGISTERS],
+}
+
+impl Default for ReachSketch {
+    fn default() -> Self {
+        Self {
+            registers: std::array::from_fn(|_| std::sync::atomic::AtomicU8::new(0)),
+        }
+    }
+}
+
+/// Where a viewer lands in every reach sketch: a register and the rank that viewer writes.
+#[derive(Clone, Copy, Debug)]
+pub struct ReachSlot {
+    pub register: u16,
+    pub rank: u8,
+}
+
+impl ReachSlot {
+    #[inline]
+    pub fn of(viewer: u32) -> Self {
+        let mut h = (viewer as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h ^= h >> 31;
+        let register = (h >> (64 - REACH_BITS)) as u16;
+        let rest = (h << REACH_BITS) | (1 << (REACH_BITS - 1));
+        Self {
+            register,
+            rank: rest.leading_zeros() as u8 + 1,
+        }
+    }
+}
+
+impl ReachSketch {
+    /// Counts `slot`'s viewer (a no-op when they were already counted).
+    #[inline]
+    pub fn add(&self, slot: ReachSlot) {
+        let r = &self.registers[slot.register as usize];
+        if r.load(Relaxed) < slot.rank {
+            r.fetch_max(slot.rank, Relaxed);
+        }
+    }
+    /// The register a viewer's sighting touches, for prefetching.
+    #[inline]
+    pub fn register(&self, slot: ReachSlot) -> &std::sync::atomic::AtomicU8 {
+        &self.registers[slot.register as usize]
+    }
+    /// The estimated number of distinct viewers, rounded, never above `impressions`.
+    pub fn estimate(&self, impressions: u32) -> u32 {
+        let m = REACH_REGISTERS as f64;
+        let mut zeros = 0u32;
+        let mut sum = 0.0;
+        for r in &self.registers {
+            let v = r.load(Relaxed);
+            zeros += (v == 0) as u32;
+            sum += libm::exp2(-(v as f64));
+        }
+        let alpha = 0.7213 / (1.0 + 1.079 / m);
+        let raw = alpha * m * m / sum;
+        let estimate = if raw <= 2.5 * m && zeros > 0 {
+            m * libm::log(m / zeros as f64)
+        } else {
+            raw
+        };
+        (libm::round(estimate) as u32).min(impressions)
+    }
+}
+
 /// What happened to a note at one stage of its funnel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StageOutcome {
@@ -379,10 +478,14 @@ pub enum StageOutcome {
     Graduated,
     /// Graduated far above the threshold and jumped one stage.
     Skipped,
+    /// Passed, but the stage had used up the audience it may reach: on to the long tail.
+    Saturated,
     LongTail,
     Stopped(StopReason),
-    /// Stage reached by impressions alone (policies without pools).
+    /// Stage reached by impressions alone (on the ladder, while no pool handled the note).
     Reached,
+    /// The policy was switched while the note was in this stage; the new policy took it over.
+    HandedOver,
 }
 
 impl StageOutcome {
@@ -391,9 +494,27 @@ impl StageOutcome {
             StageOutcome::Running => "running",
             StageOutcome::Graduated => "graduated",
             StageOutcome::Skipped => "skipped",
+            StageOutcome::Saturated => "saturated",
             StageOutcome::LongTail => "long_tail",
             StageOutcome::Stopped(reason) => reason.name(),
             StageOutcome::Reached => "reached",
+            StageOutcome::HandedOver => "handed_over",
+        }
+    }
+}
+
+/// Whether a funnel record is a traffic-pool stage or a bracket of the common ladder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StageKind {
+    Pool,
+    Ladder,
+}
+
+impl StageKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StageKind::Pool => "pool",
+            StageKind::Ladder => "ladder",
         }
     }
 }
@@ -401,19 +522,17 @@ impl StageOutcome {
 /// One line of a note's funnel trace.
 #[derive(Clone, Copy, Debug)]
 pub struct StageRecord {
+    pub kind: StageKind,
     pub stage: u8,
     pub entered_tick: u32,
-    /// Impressions the stage asked for (0 for policies without pools).
+    /// Impressions the stage asked for (0 for ladder records).
     pub target: u32,
-    /// The note's total impressions when it entered this stage.
-    pub start_impressions: u32,
-    /// Its weighted engagement and quick scroll-aways then (to rate the stage on its own).
-    pub start_weighted: f32,
-    pub start_quick: u32,
+    /// The note's counts when it entered this stage (to rate the stage on its own).
+    pub start: Counts,
     /// Impressions received during this stage.
     pub impressions: u32,
     pub engagement_rate: f32,
-    /// The graduation threshold in force for this note (NaN for policies without pools).
+    /// The graduation threshold in force for this note (NaN for ladder records).
     pub threshold: f32,
     pub negative_rate: f32,
     pub outcome: StageOutcome,
@@ -426,6 +545,8 @@ pub struct Notes {
     /// `look[id]` mirrors the feed-facing fields of `list[id]` for the hot loop.
     pub look: Vec<NoteLook>,
     pub counters: Vec<NoteCounters>,
+    /// Distinct-viewer sketches, one per note.
+    pub reach: Vec<ReachSketch>,
     pub trace: Vec<Vec<StageRecord>>,
 }
 
@@ -441,11 +562,16 @@ impl Notes {
         self.look.push(note.look());
         self.list.push(note);
         self.counters.push(NoteCounters::default());
+        self.reach.push(ReachSketch::default());
         self.trace.push(Vec::new());
         id
     }
     pub fn counts(&self, id: usize) -> Counts {
         self.counters[id].get()
+    }
+    /// Estimated distinct viewers of a note (see `ReachSketch`).
+    pub fn reach(&self, id: usize) -> u32 {
+        self.reach[id].estimate(self.counters[id].impressions.load(Relaxed))
     }
     /// First note created at or after `tick` (notes are stored in posting order).
     pub fn first_since(&self, tick: u32) -> usize {

@@ -8,6 +8,7 @@
 
 use super::agents::*;
 use super::behaviour::{ReactionModel, react as draw_reaction};
+use super::ladder::Ladder;
 use super::prefetch::{prefetch, prefetch_for_write, prefetch_slice};
 use super::rng::{Stream, stream};
 use super::sessions::schedule_next_session;
@@ -55,6 +56,10 @@ pub struct ChunkBuffer {
     slots: Vec<u32>,
     shares: Vec<(u32, u32)>,
     follows: Vec<u32>,
+    /// Notes whose impressions crossed a ladder bracket this tick (each crossing seen once).
+    crossed: Vec<u32>,
+    /// Notes liked this tick (their visible like count is refreshed after the tick).
+    liked: Vec<u32>,
     tally: Tally,
 }
 
@@ -109,6 +114,7 @@ pub(super) fn expose(
         window_start: notes
             .first_since(tick.saturating_sub(clock.hours_to_ticks(config.window_hours))),
         followable: &followable,
+        following_share: config.following_share,
     };
     let seed = scenario.0.seed;
     let recommender = &*recommender;
@@ -171,15 +177,18 @@ fn session_depth(viewer: &Viewer, u: f32) -> usize {
     (viewer.session_length * (0.5 + u) * mood).round().max(1.0) as usize
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn react(
     mut viewers: ResMut<Viewers>,
     notes: Res<Notes>,
     creators: Res<Creators>,
     clock: Res<Clock>,
     scenario: Res<ScenarioRes>,
+    ladder: Res<Ladder>,
     mut buffers: ResMut<FeedBuffers>,
     (mut stats, mut audience): (ResMut<TickStats>, ResMut<Audience>),
 ) {
+    let ladder = &*ladder;
     let model = ReactionModel::new(&scenario.0.behaviour);
     let churn_below = scenario.0.behaviour.churn_below as f32;
     let churn_chance = scenario.0.behaviour.churn_chance as f32;
@@ -205,6 +214,8 @@ pub(super) fn react(
             buf.shares.clear();
             buf.follows.clear();
             buf.left.clear();
+            buf.crossed.clear();
+            buf.liked.clear();
             let mut tally = Tally::default();
             let base = (c * CHUNK) as u32;
             for (k, session) in buf.sessions.iter().enumerate() {
@@ -213,6 +224,7 @@ pub(super) fn react(
                 }
                 let viewer = &mut chunk[session.viewer as usize];
                 let me = base + session.viewer;
+                let reach_slot = ReachSlot::of(me);
                 tally.sessions += 1;
                 viewer.inbox_len = 0;
                 let satisfaction_before = viewer.satisfaction;
@@ -221,6 +233,7 @@ pub(super) fn react(
                     if let Some(&ahead) = buf.slots.get(g + PREFETCH_SLOTS) {
                         prefetch(&notes.look[ahead as usize]);
                         prefetch_for_write(&notes.counters[ahead as usize]);
+                        prefetch(notes.reach[ahead as usize].register(reach_slot));
                     }
                     let id = buf.slots[g];
                     let note = &notes.look[id as usize];
@@ -245,10 +258,10 @@ pub(super) fn react(
                         note.format == Format::Video,
                         &mut rng,
                     );
-                    counters.impressions.fetch_add(1, Relaxed);
-                    if viewer.has_seen(id) {
-                        counters.repeats.fetch_add(1, Relaxed);
+                    if ladder.crosses(counters.impressions.fetch_add(1, Relaxed)) {
+                        buf.crossed.push(id);
                     }
+                    notes.reach[id as usize].add(reach_slot);
                     viewer.remember(id, author);
                     tally.impressions += 1;
                     if r.opened {
@@ -256,6 +269,7 @@ pub(super) fn react(
                         counters.dwell_seconds.fetch_add(r.dwell_seconds, Relaxed);
                         if r.like {
                             counters.likes.fetch_add(1, Relaxed);
+                            buf.liked.push(id);
                         }
                         if r.short_comment {
                             counters.short_comments.fetch_add(1, Relaxed);
@@ -352,6 +366,59 @@ pub(super) fn spread(
                 {
                     v.push_inbox(note);
                 }
+            }
+        }
+    }
+}
+
+/// After the viewers' turn: notes that crossed a ladder bracket get their stage on the common
+/// yardstick (and, where no pool handles them, a `reached` line in their funnel trace); liked
+/// notes show their new like count from the next tick. Touches only the notes concerned.
+pub(super) fn record_crossings(
+    mut notes: ResMut<Notes>,
+    buffers: Res<FeedBuffers>,
+    ladder: Res<Ladder>,
+    clock: Res<Clock>,
+    recommender: Res<crate::recommender::Recommender>,
+) {
+    let notes = &mut *notes;
+    for buf in &buffers.chunks {
+        for &id in &buf.liked {
+            notes.look[id as usize].visible_likes = notes.counters[id as usize].likes.load(Relaxed);
+        }
+    }
+    // Which chunk saw a crossing depends on thread timing; the set of crossings does not.
+    let mut crossed: Vec<u32> = buffers
+        .chunks
+        .iter()
+        .flat_map(|b| b.crossed.iter().copied())
+        .collect();
+    crossed.sort_unstable();
+    crossed.dedup();
+    let weights = recommender.config.weights;
+    for id in crossed {
+        let i = id as usize;
+        let counts = notes.counts(i);
+        let stage = ladder.stage_of(counts.impressions);
+        let note = &mut notes.list[i];
+        let trace = &mut notes.trace[i];
+        if note.pool.status == PoolStatus::Unpooled && trace.is_empty() {
+            trace.push(super::ladder::ladder_record(
+                0,
+                note.created_tick,
+                &Counts::default(),
+                &weights,
+            ));
+        }
+        while note.max_stage < stage {
+            note.max_stage += 1;
+            if note.pool.status == PoolStatus::Unpooled {
+                trace.push(super::ladder::ladder_record(
+                    note.max_stage,
+                    clock.tick,
+                    &counts,
+                    &weights,
+                ));
             }
         }
     }

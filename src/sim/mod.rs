@@ -11,6 +11,7 @@
 pub mod agents;
 pub mod behaviour;
 mod feed;
+pub mod ladder;
 pub mod population;
 mod post;
 mod prefetch;
@@ -19,6 +20,7 @@ pub mod sessions;
 mod timeline;
 
 pub use feed::{CHUNK, FeedBuffers, TickStats};
+pub use ladder::Ladder;
 
 use crate::metrics::collector::{MetricsHistory, measure};
 use crate::recommender::{Recommender, TickContext};
@@ -212,7 +214,9 @@ impl Plugin for SimPlugin {
                 .in_set(TickSet::Expose),
             feed::react.in_set(TickSet::React),
             feed::spread.in_set(TickSet::Spread),
-            learn.in_set(TickSet::Learn),
+            (feed::record_crossings, learn)
+                .chain()
+                .in_set(TickSet::Learn),
             (measure, advance_clock).chain().in_set(TickSet::Measure),
         ));
         app.add_schedule(schedule);
@@ -224,6 +228,7 @@ pub fn insert_world(world: &mut World, scenario: &Scenario) {
     let clock = Clock::new(scenario);
     let (viewers, creators) = population::build(scenario, &clock);
     let audience = Audience::measure(&viewers, clock.topics);
+    world.insert_resource(build_ladder(scenario, &audience));
     world.insert_resource(Recommender::new(scenario.recommender.clone()));
     world.insert_resource(FeedBuffers::default());
     world.insert_resource(TickStats::default());
@@ -237,6 +242,17 @@ pub fn insert_world(world: &mut World, scenario: &Scenario) {
     world.insert_resource(ScenarioRes(scenario.clone()));
 }
 
+/// The run's yardstick, from the scenario's traffic-pool sizes (`auto` resolved against the
+/// starting audience), whatever policy runs.
+pub fn build_ladder(scenario: &Scenario, audience: &Audience) -> Ladder {
+    let params = &scenario.recommender.traffic_pool;
+    let mut by_topic = audience.by_topic.clone();
+    by_topic.sort_unstable();
+    let median = by_topic.get(by_topic.len() / 2).copied().unwrap_or(0);
+    let cold_start = params.cold_start_impressions.resolve(params, median).max(1);
+    Ladder::new(cold_start, params.growth, params.stages)
+}
+
 /// Everything the recommender reads and changes outside the per-impression loop.
 #[derive(SystemParam)]
 struct PolicyWorld<'w> {
@@ -245,6 +261,7 @@ struct PolicyWorld<'w> {
     creators: ResMut<'w, Creators>,
     clock: Res<'w, Clock>,
     audience: Res<'w, Audience>,
+    ladder: Res<'w, Ladder>,
     scenario: Res<'w, ScenarioRes>,
     stats: Res<'w, TickStats>,
 }
@@ -259,17 +276,21 @@ impl PolicyWorld<'_> {
             config: &config,
             clock: &self.clock,
             audience: &self.audience,
+            ladder: &self.ladder,
             seed: self.scenario.0.seed,
             last_tick_impressions: self.stats.last_tick_impressions,
+            slot_share: 1.0,
+            following_share: config.following_share,
         };
         step(&mut self.recommender, &mut ctx);
     }
 }
 
 fn prepare_recommender(mut world: PolicyWorld) {
-    let notes = world.notes.len();
-    world.recommender.sync(notes);
-    world.with_context(|recommender, ctx| recommender.prepare(ctx));
+    world.with_context(|recommender, ctx| {
+        recommender.sync(ctx);
+        recommender.prepare(ctx);
+    });
 }
 
 fn learn(mut world: PolicyWorld) {

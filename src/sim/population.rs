@@ -60,14 +60,8 @@ pub fn sample(dist: &Dist, rng: &mut SimRng) -> f64 {
     }
 }
 
-/// Makes one viewer with random interests and propensities, and the tick of their first session.
-pub fn new_viewer(
-    rng: &mut SimRng,
-    scenario: &Scenario,
-    topic_cdf: &[f64],
-    now: u32,
-    clock: &Clock,
-) -> (Viewer, u32) {
+/// Makes one viewer with random interests and propensities.
+pub fn new_viewer(rng: &mut SimRng, scenario: &Scenario, topic_cdf: &[f64]) -> Viewer {
     let cfg = &scenario.viewers;
     let (topics, n_topics) = distinct_topics(rng, topic_cdf, cfg.interests as usize);
     const MATCH: [f32; 3] = [1.0, 0.6, 0.35];
@@ -77,7 +71,7 @@ pub fn new_viewer(
     for p in &mut propensity {
         *p = libm::exp(0.4 * normal(rng)) as f32;
     }
-    let viewer = Viewer {
+    Viewer {
         topics,
         interest,
         n_topics,
@@ -94,7 +88,18 @@ pub fn new_viewer(
         recent_creators: [NONE; CREATOR_MEMORY],
         inbox: [NONE; INBOX],
         follows: Vec::new(),
-    };
+    }
+}
+
+/// Makes a viewer who joins at `now` and the tick of their first session.
+pub fn join(
+    rng: &mut SimRng,
+    scenario: &Scenario,
+    topic_cdf: &[f64],
+    now: u32,
+    clock: &Clock,
+) -> (Viewer, u32) {
+    let viewer = new_viewer(rng, scenario, topic_cdf);
     let next = schedule_next_session(&viewer, now, clock, rng);
     (viewer, next)
 }
@@ -144,23 +149,25 @@ pub fn viewers_by_topic(viewers: &[Viewer], topics: u32) -> Vec<Vec<u32>> {
     by_topic
 }
 
-/// Builds viewers, creators and the initial follow graph.
+/// Builds viewers, creators and the initial follow graph. Who exists is drawn from the
+/// population seed; when each viewer first opens the app is part of what happens (the run seed).
 pub fn build(scenario: &Scenario, clock: &Clock) -> (Viewers, Creators) {
     let topic_cdf = cumulative(&topic_popularity(scenario.topics));
     let count = scenario.viewers.count;
+    let population_seed = scenario.population_seed();
     // Each viewer has its own stream, so both cores build them straight into place.
     let mut viewers = Viewers::default();
     (0..count)
         .into_par_iter()
         .map(|id| {
-            let mut rng = stream(scenario.seed, Stream::Population, 10, id as u64);
-            new_viewer(&mut rng, scenario, &topic_cdf, 0, clock)
+            let mut rng = stream(population_seed, Stream::Population, 10, id as u64);
+            new_viewer(&mut rng, scenario, &topic_cdf)
         })
-        .unzip_into_vecs(&mut viewers.list, &mut viewers.next_session);
+        .collect_into_vec(&mut viewers.list);
     let mut creators = Creators::default();
     let mut next_user = 0u32;
     for (group_index, group) in scenario.creators.iter().enumerate() {
-        let mut group_rng = stream(scenario.seed, Stream::Population, 1, group_index as u64);
+        let mut group_rng = stream(population_seed, Stream::Population, 1, group_index as u64);
         let users: Vec<u32> = (next_user..next_user + group.count).collect();
         next_user += group.count;
         add_creators(
@@ -180,7 +187,7 @@ pub fn build(scenario: &Scenario, clock: &Clock) -> (Viewers, Creators) {
         .par_iter()
         .enumerate()
         .map(|(id, viewer)| {
-            let mut rng = stream(scenario.seed, Stream::Population, 2, id as u64);
+            let mut rng = stream(population_seed, Stream::Population, 2, id as u64);
             draw_circle(
                 &mut rng,
                 id as u32,
@@ -191,8 +198,29 @@ pub fn build(scenario: &Scenario, clock: &Clock) -> (Viewers, Creators) {
             )
         })
         .collect();
-    follow_new_creators(scenario.seed, &mut creators, 0, &mut viewers, &by_topic);
+    follow_new_creators(
+        population_seed,
+        &mut creators,
+        0,
+        &mut viewers,
+        Some(&by_topic),
+    );
+    viewers.next_session = viewers
+        .list
+        .par_iter()
+        .enumerate()
+        .map(|(id, viewer)| {
+            let mut rng = stream(scenario.seed, Stream::Arrivals, u64::MAX, id as u64);
+            first_session(viewer, clock, &mut rng)
+        })
+        .collect();
     (viewers, creators)
+}
+
+/// The first session of a viewer present from the start: any tick from the first one on.
+fn first_session(viewer: &Viewer, clock: &Clock, rng: &mut SimRng) -> u32 {
+    // A session process already running before the start: the next event after tick -1.
+    schedule_next_session(viewer, 0, clock, rng).saturating_sub(1)
 }
 
 /// Adds a group of creators on the given users; the users' interests become the creators' niches.
@@ -249,28 +277,42 @@ pub fn add_creators(
 /// Gives creators `first..` their initial followers: each draws them (80% from its niche's
 /// audience) from its own stream, in parallel; the edges are then sorted by viewer, duplicates
 /// dropped, and added to the viewers' follow lists. The creators' follower counts are what
-/// survives. Used for the population at the start and for creators who join later.
+/// survives. Used for the population at the start (with `by_topic`, the viewers of each topic)
+/// and for creators who join later (without: niche viewers are found by drawing viewers until
+/// one has the topic, which costs nothing per viewer in the population).
 pub fn follow_new_creators(
     seed: u64,
     creators: &mut Creators,
     first: usize,
     viewers: &mut Viewers,
-    by_topic: &[Vec<u32>],
+    by_topic: Option<&[Vec<u32>]>,
 ) {
     let population = viewers.list.len() as u32;
+    let list = &viewers.list;
     let mut edges: Vec<u64> = creators.list[first..]
         .par_iter()
         .enumerate()
         .flat_map_iter(|(i, creator)| {
             let c = first + i;
             let mut rng = stream(seed, Stream::Population, 3, c as u64);
-            let audience = &by_topic[creator.niche[0] as usize];
+            let topic = creator.niche[0];
+            let audience = by_topic.map(|t| &t[topic as usize]);
             let me = creator.user;
             (0..creator.initial_followers).filter_map(move |_| {
-                let v = if rng.random::<f64>() < 0.8 && !audience.is_empty() {
-                    audience[rng.random_range(0..audience.len())]
-                } else {
-                    rng.random_range(0..population)
+                let from_niche = rng.random::<f64>() < 0.8;
+                let v = match audience {
+                    Some(a) if from_niche && !a.is_empty() => a[rng.random_range(0..a.len())],
+                    None if from_niche => {
+                        let mut v = rng.random_range(0..population);
+                        for _ in 0..64 {
+                            if list[v as usize].interest_in(topic) > 0.0 {
+                                break;
+                            }
+                            v = rng.random_range(0..population);
+                        }
+                        v
+                    }
+                    _ => rng.random_range(0..population),
                 };
                 (v != me).then_some(((v as u64) << 32) | c as u64)
             })
@@ -302,7 +344,7 @@ pub fn arrivals(scenario: &Scenario, viewers: &mut Viewers, clock: &Clock) -> u3
     let topic_cdf = cumulative(&topic_popularity(scenario.topics));
     let population = viewers.list.len() as u32;
     for _ in 0..n {
-        let (v, next) = new_viewer(&mut rng, scenario, &topic_cdf, clock.tick, clock);
+        let (v, next) = join(&mut rng, scenario, &topic_cdf, clock.tick, clock);
         let mut circle = ShareCircle::default();
         if population > 0 {
             let want = (scenario.viewers.circle as usize).min(MAX_CIRCLE);
@@ -319,4 +361,45 @@ pub fn arrivals(scenario: &Scenario, viewers: &mut Viewers, clock: &Clock) -> u3
 /// Cumulative topic popularity, for callers that add creators during a run.
 pub fn topic_cdf(topics: u32) -> Vec<f64> {
     cumulative(&topic_popularity(topics))
+}
+
+/// `count` creators of `group` join the platform now: new users whose interests become their
+/// niches, with their initial followers (timeline `AddCreators` and creator arrivals).
+#[allow(clippy::too_many_arguments)]
+pub fn creators_join(
+    scenario: &Scenario,
+    viewers: &mut Viewers,
+    creators: &mut Creators,
+    audience: &mut super::Audience,
+    (group, group_index): (&CreatorGroup, u32),
+    count: u32,
+    clock: &Clock,
+    rng: &mut SimRng,
+) {
+    if count == 0 {
+        return;
+    }
+    let cdf = topic_cdf(scenario.topics);
+    let first = viewers.list.len() as u32;
+    for _ in 0..count {
+        let (viewer, next) = join(rng, scenario, &cdf, clock.tick, clock);
+        viewers.push(viewer, next, ShareCircle::default());
+    }
+    let users: Vec<u32> = (first..first + count).collect();
+    let first_creator = creators.list.len();
+    add_creators(
+        creators,
+        viewers,
+        group,
+        group_index,
+        &users,
+        &cdf,
+        clock.tick,
+        rng,
+    );
+    for &user in &users {
+        audience.add(&viewers.list[user as usize]);
+    }
+    let seed = rng.random::<u64>();
+    follow_new_creators(seed, creators, first_creator, viewers, None);
 }

@@ -2,7 +2,7 @@
 //! promotional the note is), and new viewers join.
 
 use super::agents::*;
-use super::population::arrivals;
+use super::population::{arrivals, creators_join};
 use super::rng::{Stream, normal, poisson, stream};
 use super::{Audience, Clock, ScenarioRes};
 use bevy::prelude::*;
@@ -10,13 +10,49 @@ use rand::Rng;
 
 pub(super) fn arrive(
     mut viewers: ResMut<Viewers>,
+    mut creators: ResMut<Creators>,
     mut audience: ResMut<Audience>,
     clock: Res<Clock>,
     scenario: Res<ScenarioRes>,
 ) {
-    let joined = arrivals(&scenario.0, &mut viewers, &clock) as usize;
+    let s = &scenario.0;
+    let joined = arrivals(s, &mut viewers, &clock) as usize;
     for viewer in &viewers.list[viewers.list.len() - joined..] {
         audience.add(viewer);
+    }
+    // Creator groups that keep growing: each draws its newcomers from its own stream.
+    for (g, group) in s.creators.iter().enumerate() {
+        if group.arrivals_per_day <= 0.0 {
+            continue;
+        }
+        let mut rng = stream(s.seed, Stream::Arrivals, clock.tick as u64, 1 + g as u64);
+        let n = poisson(&mut rng, group.arrivals_per_day / clock.ticks_per_day);
+        creators_join(
+            s,
+            &mut viewers,
+            &mut creators,
+            &mut audience,
+            (group, g as u32),
+            n,
+            &clock,
+            &mut rng,
+        );
+    }
+}
+
+/// The fixed posting days of a creator group (in the scenario's list, then timeline groups).
+fn schedule_of(scenario: &crate::scenario::Scenario, group: u32) -> &[f64] {
+    let g = group as usize;
+    if let Some(group) = scenario.creators.get(g) {
+        return &group.post_at_days;
+    }
+    match scenario
+        .timeline
+        .get(g - scenario.creators.len())
+        .map(|e| &e.action)
+    {
+        Some(crate::scenario::Action::AddCreators(group)) => &group.post_at_days,
+        _ => &[],
     }
 }
 
@@ -26,10 +62,24 @@ pub(super) fn post_notes(
     clock: Res<Clock>,
     scenario: Res<ScenarioRes>,
 ) {
-    let mut rng = stream(scenario.0.seed, Stream::Post, clock.tick as u64, 0);
+    let s = &scenario.0;
+    let mut rng = stream(s.seed, Stream::Post, clock.tick as u64, 0);
     let tick = clock.tick;
+    // Groups with a fixed posting day that falls on this tick (usually none).
+    let groups = s.creators.len() + s.timeline.len();
+    let scheduled: Vec<bool> = (0..groups as u32)
+        .map(|g| {
+            schedule_of(s, g)
+                .iter()
+                .any(|&day| (day * clock.ticks_per_day).round() as u32 == tick)
+        })
+        .collect();
     for (id, creator) in creators.list.iter_mut().enumerate() {
-        let n = poisson(&mut rng, creator.posts_per_day as f64 / clock.ticks_per_day);
+        let fixed = scheduled
+            .get(creator.group as usize)
+            .copied()
+            .unwrap_or(false) as u32;
+        let n = fixed + poisson(&mut rng, creator.posts_per_day as f64 / clock.ticks_per_day);
         for _ in 0..n {
             let note = compose(creator, id as u32, tick, &mut rng);
             let note_id = notes.push(note);
@@ -81,8 +131,10 @@ pub fn compose(
         content_score: content_score(format, images, text_len, hashtags, promotional),
         created_tick: tick,
         max_stage: 0,
+        pool_stage: None,
         stop_reason: StopReason::StillRunning,
         pool: PoolState::default(),
+        golden: None,
     }
 }
 

@@ -2,9 +2,7 @@
 //! start of the tick they fall on.
 
 use super::agents::*;
-use super::population::{
-    add_creators, follow_new_creators, new_viewer, topic_cdf, viewers_by_topic,
-};
+use super::population::creators_join;
 use super::rng::{Stream, stream};
 use super::{Audience, Clock, ScenarioRes};
 use crate::recommender::Recommender;
@@ -68,35 +66,16 @@ pub(super) fn apply_timeline(
             Action::AddCreators(group) => {
                 let s = &scenario.0;
                 let mut rng = stream(s.seed, Stream::Timeline, clock.tick as u64, index as u64);
-                let cdf = topic_cdf(s.topics);
-                let first = viewers.list.len() as u32;
-                for _ in 0..group.count {
-                    let (viewer, next) = new_viewer(&mut rng, s, &cdf, clock.tick, &clock);
-                    viewers.push(viewer, next, ShareCircle::default());
-                }
-                let users: Vec<u32> = (first..first + group.count).collect();
-                let first_creator = creators.list.len();
                 let group_index = s.creators.len() as u32 + index as u32;
-                add_creators(
-                    &mut creators,
+                creators_join(
+                    s,
                     &mut viewers,
-                    &group,
-                    group_index,
-                    &users,
-                    &cdf,
-                    clock.tick,
+                    &mut creators,
+                    &mut audience,
+                    (&group, group_index),
+                    group.count,
+                    &clock,
                     &mut rng,
-                );
-                for &user in &users {
-                    audience.add(&viewers.list[user as usize]);
-                }
-                let by_topic = viewers_by_topic(&viewers.list, s.topics);
-                follow_new_creators(
-                    s.seed,
-                    &mut creators,
-                    first_creator,
-                    &mut viewers,
-                    &by_topic,
                 );
             }
         }
