@@ -69,8 +69,12 @@ fn a_run_writes_every_output_with_the_documented_columns() {
         "top1_share",
         "top10_share",
         "meritocracy",
+        "note_meritocracy",
         "influencer_advantage",
         "newcomer_breakthrough",
+        "notes_share_spammer",
+        "impressions_share_influencer",
+        "mean_skill_newcomer",
     ] {
         assert!(
             metrics.split(',').any(|c| c == column),
@@ -88,6 +92,7 @@ fn a_run_writes_every_output_with_the_documented_columns() {
         "appeal",
         "format",
         "max_stage",
+        "pool_stage",
         "impressions",
         "reach",
         "likes",
@@ -321,6 +326,11 @@ fn every_shipped_scenario_is_valid() {
     let mut files: Vec<String> = std::fs::read_dir("scenarios")
         .unwrap()
         .map(|e| e.unwrap().path())
+        .chain(
+            std::fs::read_dir("scenarios/lessons")
+                .unwrap()
+                .map(|e| e.unwrap().path()),
+        )
         .filter(|p| p.extension().is_some_and(|e| e == "ron"))
         .map(|p| p.to_str().unwrap().to_string())
         .collect();
@@ -330,4 +340,206 @@ fn every_shipped_scenario_is_valid() {
     args.extend(files.iter().map(String::as_str));
     let o = feedlab(&args);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A baseline run of `days` into `out`.
+fn run_days(out: &Path, days: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "scenarios/baseline.ron",
+        "--days",
+        days,
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    feedlab(&args)
+}
+
+fn text(dir: &Path, name: &str) -> String {
+    String::from_utf8(read(dir, name)).unwrap()
+}
+
+#[test]
+fn replicates_share_a_population_and_report_confidence_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, threads: &str| {
+        let out = dir.path().join(name);
+        let o = run_days(&out, "0.5", &["--replicates", "3", "--threads", threads]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        out
+    };
+    let out = run("a", "2");
+    for k in 0..3 {
+        for name in OUTPUTS {
+            assert!(
+                out.join(format!("run-{k}")).join(name).is_file(),
+                "run-{k}/{name}"
+            );
+        }
+        let summary: serde_json::Value =
+            serde_json::from_slice(&read(&out.join(format!("run-{k}")), "summary.json")).unwrap();
+        assert_eq!(summary["seed"], 42 + k);
+        assert_eq!(summary["population_seed"], 42);
+    }
+    // Same people at the start of every replicate (400 creators), different events (and the
+    // newcomers who arrive later differ, as arrivals are events).
+    let people = |k: usize| -> Vec<String> {
+        text(&out.join(format!("run-{k}")), "creators.csv")
+            .lines()
+            .take(401)
+            .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(people(0), people(1));
+    assert_eq!(people(0), people(2));
+    assert_ne!(
+        read(&out.join("run-0"), "metrics.csv"),
+        read(&out.join("run-1"), "metrics.csv")
+    );
+    let table = text(&out, "replicates.csv");
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(lines[0].starts_with("run,seed,tick,"));
+    assert!(lines[2].starts_with("1,43,"));
+    let summary: serde_json::Value = serde_json::from_slice(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["replicates"], 3);
+    let column = |name: &str| -> Vec<f64> {
+        let names: Vec<&str> = lines[0].split(',').collect();
+        let i = names.iter().position(|c| *c == name).unwrap();
+        lines[1..]
+            .iter()
+            .map(|l| l.split(',').nth(i).unwrap().parse().unwrap())
+            .collect()
+    };
+    let gini = column("gini_impressions");
+    let mean = gini.iter().sum::<f64>() / 3.0;
+    let m = &summary["metrics"]["gini_impressions"];
+    assert!((m["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    let sd = (gini.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    assert!((m["sd"].as_f64().unwrap() - sd).abs() < 1e-12);
+    let half = 4.303 * sd / 3f64.sqrt();
+    assert!((m["ci95_high"].as_f64().unwrap() - (mean + half)).abs() < 1e-9);
+    assert!((m["ci95_low"].as_f64().unwrap() - (mean - half)).abs() < 1e-9);
+    // The same bytes whatever the thread count.
+    let again = run("b", "1");
+    assert_eq!(read(&out, "replicates.csv"), read(&again, "replicates.csv"));
+    for k in 0..3 {
+        for name in ["metrics.csv", "creators.csv", "notes.csv", "funnel.csv"] {
+            let sub = format!("run-{k}");
+            assert_eq!(
+                read(&out.join(&sub), name),
+                read(&again.join(&sub), name),
+                "{sub}/{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_policy_flag_changes_the_policy_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = |policy: &str| {
+        let out = dir.path().join(policy);
+        let o = feedlab(&[
+            "run",
+            "scenarios/traffic_pool.ron",
+            "--days",
+            "0.2",
+            "--quiet",
+            "--policy",
+            policy,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&read(&out, "summary.json")).unwrap()
+    };
+    let (pool, random) = (summary("traffic_pool"), summary("random"));
+    assert_eq!(random["policy"], "random");
+    assert_eq!(pool["ladder"], random["ladder"]);
+    assert_eq!(pool["ladder"]["cold_start"], 100);
+}
+
+#[test]
+fn a_results_folder_holds_one_complete_run_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    // Replicates first, then a single run into the same folder: nothing of the first is left.
+    let o = run_days(&out, "0.1", &["--replicates", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("run-1").is_dir());
+    let o = run_days(&out, "0.1", &["--seed", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = OUTPUTS.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    // A folder with files feedlab did not write is refused, and left as it was.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("thesis.tex"), "keep me").unwrap();
+    let o = run_days(&mine, "0.1", &[]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("thesis.tex"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 1);
+    // Where a file name is taken by a folder, the run still lands whole and leaves no temporaries.
+    let odd = dir.path().join("odd");
+    std::fs::create_dir_all(odd.join("metrics.csv")).unwrap();
+    let o = run_days(&odd, "0.1", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(odd.join("metrics.csv").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn numbers_that_cannot_be_computed_are_empty_cells_never_nan_or_negative_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let o = run_days(&out, "0.3", &["--set", "sample_every_hours=0.0001"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for name in ["metrics.csv", "notes.csv", "funnel.csv", "creators.csv"] {
+        let t = text(&out, name);
+        let bad = t
+            .lines()
+            .flat_map(|l| l.split(','))
+            .any(|c| matches!(c.to_ascii_lowercase().as_str(), "nan" | "inf" | "-inf"));
+        assert!(!bad, "{name}");
+    }
+    let metrics = text(&out, "metrics.csv");
+    let names: Vec<&str> = metrics.lines().next().unwrap().split(',').collect();
+    let merit = names.iter().position(|c| *c == "meritocracy").unwrap();
+    let impressions = names.iter().position(|c| *c == "impressions").unwrap();
+    let first: Vec<&str> = metrics.lines().nth(1).unwrap().split(',').collect();
+    // The first tick serves the viewers who open the app at once.
+    assert!(first[impressions].parse::<u64>().unwrap() > 0, "{first:?}");
+    assert!(
+        metrics
+            .lines()
+            .skip(1)
+            .all(|l| l.split(',').count() == names.len())
+    );
+    let _ = merit;
+    let funnel = text(&out, "funnel.csv");
+    let rate = funnel
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == "engagement_rate")
+        .unwrap();
+    for line in funnel.lines().skip(1) {
+        let v: f64 = line.split(',').nth(rate).unwrap().parse().unwrap();
+        assert!(v >= 0.0, "{line}");
+    }
 }
