@@ -82,8 +82,12 @@ fn traffic_pool_rewards_quality_and_stops_spam() {
         let o = run(world(PolicyKind::TrafficPool, seed, 5.0));
         let m = last(&o);
         eprintln!(
-            "seed {seed}: star {:.2} spam stuck {:.2} merit {:.3} infl {:.3}",
-            o.star_breakthrough, o.spam_stuck, m.meritocracy, m.influencer_advantage
+            "seed {seed}: star {:.2} spam stuck {:.2} note merit {:.3} merit {:.3} infl {:.3}",
+            o.star_breakthrough,
+            o.spam_stuck,
+            m.note_meritocracy,
+            m.meritocracy,
+            m.influencer_advantage
         );
         breakthroughs += (o.star_breakthrough > 0.0) as u32;
         assert!(
@@ -91,10 +95,12 @@ fn traffic_pool_rewards_quality_and_stops_spam() {
             "seed {seed}: only {:.2} of spam notes stopped at cold start",
             o.spam_stuck
         );
+        // Note-level: how the pool treats each note. (Creator-level meritocracy also counts the
+        // spammers' eight cold starts a day, so it says less about the algorithm.)
         assert!(
-            m.meritocracy > m.influencer_advantage + 0.05,
-            "seed {seed}: meritocracy {} vs influencer advantage {}",
-            m.meritocracy,
+            m.note_meritocracy > m.influencer_advantage + 0.2,
+            "seed {seed}: note meritocracy {} vs influencer advantage {}",
+            m.note_meritocracy,
             m.influencer_advantage
         );
     }

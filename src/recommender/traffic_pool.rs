@@ -23,6 +23,8 @@ use rand::Rng;
 
 /// How many windows a stage short of evidence may wait before it expires.
 const EVIDENCE_PATIENCE: u32 = 3;
+/// Weight of a cold-start pool's demand against a later pool's when attention is short.
+const COLD_START_PRIORITY: f64 = 10.0;
 
 #[derive(Default)]
 pub struct TrafficPool {
@@ -264,6 +266,11 @@ impl TrafficPool {
             if tick < pool.entered_tick + EVIDENCE_PATIENCE * window {
                 return true;
             }
+            if let Some(last) = ctx.notes.trace[id].last_mut() {
+                last.impressions = delivered.impressions;
+                last.engagement_rate = engagement_rate(&delivered, &weights) as f32;
+                last.negative_rate = delivered.negative_rate() as f32;
+            }
             Self::stop(ctx, id, StopReason::Expired);
             return false;
         }
@@ -413,7 +420,15 @@ impl Policy for TrafficPool {
                             .clock
                             .hours_to_ticks(Self::stage_hours(&params, note.pool.stage));
                     let ticks_left = window_end.saturating_sub(tick).max(1) as f64;
-                    let demand = remaining / ticks_left * Self::freshness(&params, age_hours);
+                    // Cold starts come first: every new note gets its test audience even when
+                    // larger pools ask for more attention than viewers have.
+                    let priority = if note.pool.stage == 0 {
+                        COLD_START_PRIORITY
+                    } else {
+                        1.0
+                    };
+                    let demand =
+                        priority * remaining / ticks_left * Self::freshness(&params, age_hours);
                     if (note.pool.stage as u32) < params.narrow_stages {
                         narrow[note.topic as usize].push((id, note.creator, demand));
                     } else {

@@ -452,13 +452,16 @@ impl ReachSketch {
     }
     /// The estimated number of distinct viewers, rounded, never above `impressions`.
     pub fn estimate(&self, impressions: u32) -> u32 {
+        // 2^-v for every rank a register can hold (ranks never exceed 64 - REACH_BITS + 1).
+        static POWERS: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
+        let powers = POWERS.get_or_init(|| std::array::from_fn(|v| libm::exp2(-(v as f64))));
         let m = REACH_REGISTERS as f64;
         let mut zeros = 0u32;
         let mut sum = 0.0;
         for r in &self.registers {
             let v = r.load(Relaxed);
             zeros += (v == 0) as u32;
-            sum += libm::exp2(-(v as f64));
+            sum += powers[(v as usize).min(63)];
         }
         let alpha = 0.7213 / (1.0 + 1.079 / m);
         let raw = alpha * m * m / sum;
