@@ -331,3 +331,37 @@ fn every_shipped_scenario_is_valid() {
     let o = feedlab(&args);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn oversized_files_strings_and_values_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.ron");
+    std::fs::write(&big, " ".repeat(5 << 20)).unwrap();
+    let long = dir.path().join("long.ron");
+    let text = format!("(\n  name: \"{}\",\n)\n", "\\n".repeat(1_000_000));
+    std::fs::write(&long, text).unwrap();
+    let o = feedlab(&["validate", big.to_str().unwrap(), long.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    for needle in [
+        "big.ron: scenario file is 5242880 bytes, over the limit of 4194304 bytes (4 MiB)",
+        "long.ron:2:9: string is 2000000 bytes long, over the limit of 65536 bytes (64 KiB)",
+    ] {
+        assert!(err.contains(needle), "lacks `{needle}`:\n{err}");
+    }
+
+    let out = dir.path().join("never");
+    let value = format!("name={}", "x".repeat(100_000));
+    expect_failure(
+        &[
+            "run",
+            "scenarios/baseline.ron",
+            "--set",
+            &value,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &out,
+        &["the value is 100000 bytes, over the limit of 65536 bytes (64 KiB)"],
+    );
+}
