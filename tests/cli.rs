@@ -333,6 +333,32 @@ fn every_shipped_scenario_is_valid() {
 }
 
 #[test]
+fn policy_and_ticks_errors_name_their_own_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never");
+    let o = out.to_str().unwrap();
+    let base = ["run", "scenarios/baseline.ron", "--out", o];
+
+    let mut args = base.to_vec();
+    args.extend(["--policy", "bogus"]);
+    expect_failure(
+        &args,
+        &out,
+        &["error: --policy bogus: unknown policy, expected one of: traffic_pool, follower_feed"],
+    );
+    assert!(!stderr(&feedlab(&args)).contains("--set"));
+
+    let mut args = base.to_vec();
+    args.extend(["--ticks", "0"]);
+    expect_failure(
+        &args,
+        &out,
+        &["error: --ticks: 0 is out of range, expected 1 or more"],
+    );
+    assert!(!stderr(&feedlab(&args)).contains("days"));
+}
+
+#[test]
 fn oversized_files_strings_and_values_get_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.ron");

@@ -722,6 +722,9 @@ pub enum ScenarioError {
     },
     #[error("--set {assignment}: {message}")]
     Override { assignment: String, message: String },
+    /// A command-line option other than `--set`, such as `--policy` or `--ticks`.
+    #[error("{flag}: {message}")]
+    Flag { flag: String, message: String },
 }
 
 fn format_problems(path: &Path, problems: &[Problem]) -> String {
