@@ -97,8 +97,8 @@ pub struct GuiArgs {
 pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, ScenarioError> {
     let mut s = scenario::load(path)?;
     if let Some(name) = &o.policy {
-        let policy = PolicyKind::parse(name).ok_or_else(|| ScenarioError::Override {
-            assignment: format!("--policy {name}"),
+        let policy = PolicyKind::parse(name).ok_or_else(|| ScenarioError::Flag {
+            flag: format!("--policy {name}"),
             message: format!(
                 "unknown policy, expected one of: {}",
                 PolicyKind::ALL
@@ -127,6 +127,13 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
         s.days = days;
     }
     if let Some(ticks) = o.ticks {
+        // Checked here: below, ticks become `days`, and a problem with `days` would puzzle the user.
+        if ticks == 0 {
+            return Err(ScenarioError::Flag {
+                flag: "--ticks".into(),
+                message: "0 is out of range, expected 1 or more".into(),
+            });
+        }
         s.days = ticks as f64 * s.tick_minutes as f64 / 1440.0;
     }
     scenario::check(path, &s)?;

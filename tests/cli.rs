@@ -543,3 +543,65 @@ fn numbers_that_cannot_be_computed_are_empty_cells_never_nan_or_negative_rates()
         assert!(v >= 0.0, "{line}");
     }
 }
+
+#[test]
+fn policy_and_ticks_errors_name_their_own_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never");
+    let o = out.to_str().unwrap();
+    let base = ["run", "scenarios/baseline.ron", "--out", o];
+
+    let mut args = base.to_vec();
+    args.extend(["--policy", "bogus"]);
+    expect_failure(
+        &args,
+        &out,
+        &[
+            "error: --policy bogus: unknown policy, expected one of: traffic_pool, predicted_engagement, follower_feed",
+        ],
+    );
+    assert!(!stderr(&feedlab(&args)).contains("--set"));
+
+    let mut args = base.to_vec();
+    args.extend(["--ticks", "0"]);
+    expect_failure(
+        &args,
+        &out,
+        &["error: --ticks: 0 is out of range, expected 1 or more"],
+    );
+    assert!(!stderr(&feedlab(&args)).contains("days"));
+}
+
+#[test]
+fn oversized_files_strings_and_values_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.ron");
+    std::fs::write(&big, " ".repeat(5 << 20)).unwrap();
+    let long = dir.path().join("long.ron");
+    let text = format!("(\n  name: \"{}\",\n)\n", "\\n".repeat(1_000_000));
+    std::fs::write(&long, text).unwrap();
+    let o = feedlab(&["validate", big.to_str().unwrap(), long.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    for needle in [
+        "big.ron: scenario file is 5242880 bytes, over the limit of 4194304 bytes (4 MiB)",
+        "long.ron:2:9: string is 2000000 bytes long, over the limit of 65536 bytes (64 KiB)",
+    ] {
+        assert!(err.contains(needle), "lacks `{needle}`:\n{err}");
+    }
+
+    let out = dir.path().join("never");
+    let value = format!("name={}", "x".repeat(100_000));
+    expect_failure(
+        &[
+            "run",
+            "scenarios/baseline.ron",
+            "--set",
+            &value,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &out,
+        &["the value is 100000 bytes, over the limit of 65536 bytes (64 KiB)"],
+    );
+}

@@ -1,9 +1,14 @@
 //! Scenario files: the RON description of one experiment, its defaults, loading with precise errors,
 //! range validation and `--set path=value` overrides.
 
+mod limits;
 mod overrides;
 mod validate;
 
+pub use limits::{
+    MAX_CREATOR_GROUPS, MAX_FILE_BYTES, MAX_OVERRIDE_VALUE_BYTES, MAX_STRING_BYTES,
+    MAX_STRING_ESCAPES, MAX_TIMELINE_EVENTS,
+};
 pub use overrides::{apply_override, parse_assignment};
 pub use validate::{Problem, validate};
 
@@ -846,6 +851,18 @@ pub enum Action {
 pub enum ScenarioError {
     #[error("{path}: cannot read scenario file: {reason}")]
     Read { path: PathBuf, reason: String },
+    /// `at_least` when the size was not known up front (a pipe) and reading stopped at `bytes`.
+    #[error(
+        "{path}: scenario file is {}{bytes} bytes, over the limit of {limit} bytes (4 MiB); \
+         scenario files are a few KB",
+        if *.at_least { "at least " } else { "" },
+        limit = MAX_FILE_BYTES
+    )]
+    TooLarge {
+        path: PathBuf,
+        bytes: u64,
+        at_least: bool,
+    },
     #[error("{path}:{line}:{col}: {message}")]
     Syntax {
         path: PathBuf,
@@ -860,6 +877,9 @@ pub enum ScenarioError {
     },
     #[error("--set {assignment}: {message}")]
     Override { assignment: String, message: String },
+    /// A command-line option other than `--set`, such as `--policy` or `--ticks`.
+    #[error("{flag}: {message}")]
+    Flag { flag: String, message: String },
 }
 
 fn format_problems(path: &Path, problems: &[Problem]) -> String {
@@ -871,6 +891,9 @@ fn format_problems(path: &Path, problems: &[Problem]) -> String {
 }
 
 /// Parses RON text. Errors carry the file, line, column and, where serde knows it, the field path.
+///
+/// Text over `MAX_FILE_BYTES`, or with a string over `MAX_STRING_BYTES` or `MAX_STRING_ESCAPES`,
+/// is refused before ron sees it (see `limits`), so parsing takes time linear in the text's size.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let syntax = |line: usize, col: usize, message: String| ScenarioError::Syntax {
         path: path.to_path_buf(),
@@ -878,6 +901,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         col,
         message,
     };
+    if text.len() > MAX_FILE_BYTES {
+        return Err(ScenarioError::TooLarge {
+            path: path.to_path_buf(),
+            bytes: text.len() as u64,
+            at_least: false,
+        });
+    }
+    limits::check_strings(text).map_err(|e| {
+        let (line, col) = limits::line_col(text, e.offset);
+        syntax(line, col, e.message)
+    })?;
     // Implicit `Some`: optional fields are written plainly (`skill: Fixed(0.9)`).
     let options =
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
@@ -917,13 +951,42 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+    use std::io::Read;
+    let read_error = |e: std::io::Error| ScenarioError::Read {
         path: path.to_path_buf(),
         reason: if e.kind() == std::io::ErrorKind::NotFound {
             "no such file".into()
         } else {
             e.to_string()
         },
+    };
+    let too_large = |bytes: u64, at_least: bool| ScenarioError::TooLarge {
+        path: path.to_path_buf(),
+        bytes,
+        at_least,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    // Refuse a huge file before reading it, and read at most one byte past the limit in case the
+    // size was not known up front (a pipe, /dev/zero) or the file grew.
+    let size = file.metadata().map_err(read_error)?.len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(too_large(size, false));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64, true));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+        let (line, col) = limits::line_col(&prefix, valid);
+        ScenarioError::Read {
+            path: path.to_path_buf(),
+            reason: format!("not UTF-8 text (invalid byte at line {line}, column {col})"),
+        }
     })?;
     let scenario = parse(path, &text)?;
     check(path, &scenario)?;
@@ -932,7 +995,11 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Runs every range check; all problems are reported together.
 pub fn check(path: &Path, scenario: &Scenario) -> Result<(), ScenarioError> {
-    let problems = validate(scenario);
+    // Over-long lists are reported alone: checking them entry by entry is what they would slow.
+    let mut problems = limits::list_problems(scenario);
+    if problems.is_empty() {
+        problems = validate(scenario);
+    }
     if problems.is_empty() {
         Ok(())
     } else {

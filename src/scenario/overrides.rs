@@ -1,6 +1,6 @@
 //! `--set path=value` and timeline `Set` events: change one field of a scenario by its path.
 
-use super::Scenario;
+use super::{MAX_OVERRIDE_VALUE_BYTES, Scenario};
 use serde_json::Value;
 
 /// Splits `path=value`.
@@ -19,6 +19,14 @@ pub fn parse_assignment(assignment: &str) -> Result<(String, String), String> {
 /// `{"Normal":{"mean":0.5,"sd":0.1}}`), otherwise as a bare word (`follower_feed`, `niche_expert`).
 /// The scenario is left unchanged on error.
 pub fn apply_override(scenario: &mut Scenario, path: &str, value: &str) -> Result<(), String> {
+    // serde_json reads in linear time with a nesting limit of 128, so a cap on length is all it
+    // takes to keep a hostile value cheap; no real value comes near it.
+    if value.len() > MAX_OVERRIDE_VALUE_BYTES {
+        return Err(format!(
+            "{path}: the value is {} bytes, over the limit of {MAX_OVERRIDE_VALUE_BYTES} bytes (64 KiB)",
+            value.len()
+        ));
+    }
     let mut tree = serde_json::to_value(&*scenario).map_err(|e| e.to_string())?;
     let segments = split_path(path)?;
     let mut node = &mut tree;
