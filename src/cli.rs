@@ -182,6 +182,16 @@ fn progress_bar(quiet: bool, total: u64, message: String) -> ProgressBar {
     bar
 }
 
+/// The last metrics row of a finished run.
+fn last_row(app: &App) -> MetricsRow {
+    app.world()
+        .resource::<MetricsHistory>()
+        .rows
+        .last()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Builds a world and runs every tick of it, advancing `bar` by one per tick.
 pub fn simulate(scenario: &Scenario, bar: &ProgressBar, threads: usize) -> (App, RunInfo) {
     let start = Instant::now();
@@ -211,13 +221,7 @@ fn run_once(scenario: &Scenario, args: &RunArgs, threads: usize) -> Result<()> {
     bar.finish_and_clear();
     write_results(app.world(), &args.out, &info)?;
     if !args.quiet {
-        let last = app
-            .world()
-            .resource::<MetricsHistory>()
-            .rows
-            .last()
-            .cloned()
-            .unwrap_or_default();
+        let last = last_row(&app);
         let wall = info.setup_seconds + info.simulate_seconds;
         eprintln!(
             "{}: {} ticks, {} impressions in {:.2}s ({:.0} impressions/s); gini {:.3}, meritocracy {:.3}, note meritocracy {:.3}, influencer advantage {:.3}, newcomer breakthrough {:.3}\nresults in {}",
@@ -280,13 +284,7 @@ fn run_replicates(
                     let Some(s) = scenarios.get(k) else { break };
                     let outcome = pool.install(|| {
                         let (app, info) = simulate(s, &bar, threads);
-                        let last = app
-                            .world()
-                            .resource::<MetricsHistory>()
-                            .rows
-                            .last()
-                            .cloned()
-                            .unwrap_or_default();
+                        let last = last_row(&app);
                         run_files(app.world(), &info).map(|files| (files, last))
                     });
                     if let Ok(mut slot) = results[k].lock() {

@@ -212,18 +212,11 @@ pub fn plots(
             let mut all: Vec<(u32, Archetype)> = view.creators.list.iter().filter(|c| c.followers > 0).map(|c| (c.followers, c.archetype)).collect();
             all.sort_by_key(|&(f, _)| std::cmp::Reverse(f));
             let n = view.creators.list.len().max(1) as f64;
-            let pow_fmt = |m: GridMark, _: &std::ops::RangeInclusive<f64>| {
-                let v = 10f64.powf(m.value);
-                if (m.value - m.value.round()).abs() > 1e-6 { String::new() } else { theme::compact(v) }
-            };
-            let pct_fmt = |m: GridMark, _: &std::ops::RangeInclusive<f64>| {
-                if (m.value - m.value.round()).abs() > 1e-6 { String::new() } else { format!("{}%", format_pct(100.0 * 10f64.powf(m.value))) }
-            };
             base_plot("p-followers", "followers", "creators with ≥ x", height)
                 .x_grid_spacer(whole_numbers)
                 .y_grid_spacer(whole_numbers)
-                .x_axis_formatter(pow_fmt)
-                .y_axis_formatter(pct_fmt)
+                .x_axis_formatter(power_of_ten_label)
+                .y_axis_formatter(power_of_ten_percent_label)
                 .include_x(0.0)
                 .include_y(0.0)
                 .legend(legend(Corner::LeftBottom))
@@ -331,30 +324,34 @@ fn reach_distribution(ui: &mut egui::Ui, reach: &[f64], height: f32) {
         .filter(|(i, r)| **r > 0.0 && (i % stride == 0 || *i + 1 == reach.len()))
         .map(|(i, r)| [r.log10(), ((i + 1) as f64 / n).log10()])
         .collect();
-    let pow_fmt = |m: GridMark, _: &std::ops::RangeInclusive<f64>| {
-        if (m.value - m.value.round()).abs() > 1e-6 {
-            String::new()
-        } else {
-            theme::compact(10f64.powf(m.value))
-        }
-    };
-    let pct_fmt = |m: GridMark, _: &std::ops::RangeInclusive<f64>| {
-        if (m.value - m.value.round()).abs() > 1e-6 {
-            String::new()
-        } else {
-            format!("{}%", format_pct(100.0 * 10f64.powf(m.value)))
-        }
-    };
     base_plot("p-reach", "distinct viewers", "notes with ≥ x", height)
         .x_grid_spacer(whole_numbers)
         .y_grid_spacer(whole_numbers)
-        .x_axis_formatter(pow_fmt)
-        .y_axis_formatter(pct_fmt)
+        .x_axis_formatter(power_of_ten_label)
+        .y_axis_formatter(power_of_ten_percent_label)
         .include_x(0.0)
         .include_y(0.0)
         .show(ui, |p| {
             p.line(Line::new("notes", pts).color(theme::SERIES_A).width(2.0));
         });
+}
+
+/// Labels for an axis of log10 values: the power of ten at whole numbers, nothing between.
+fn power_of_ten_label(m: GridMark, _: &std::ops::RangeInclusive<f64>) -> String {
+    if (m.value - m.value.round()).abs() > 1e-6 {
+        String::new()
+    } else {
+        theme::compact(10f64.powf(m.value))
+    }
+}
+
+/// As `power_of_ten_label`, for an axis of log10 shares, as percentages.
+fn power_of_ten_percent_label(m: GridMark, _: &std::ops::RangeInclusive<f64>) -> String {
+    if (m.value - m.value.round()).abs() > 1e-6 {
+        String::new()
+    } else {
+        format!("{}%", format_pct(100.0 * 10f64.powf(m.value)))
+    }
 }
 
 /// Grid marks at every whole number (whole powers of ten on axes that show log10 values).

@@ -2,11 +2,10 @@
 //! follower count, whatever the note itself does.
 
 use super::tables::TopicTables;
-use super::{PickContext, Policy, TickContext, pick_followed};
+use super::{PickContext, Policy, TickContext, following_tab};
 use crate::scenario::PolicyKind;
 use crate::sim::agents::Viewer;
 use crate::sim::rng::SimRng;
-use rand::Rng;
 
 #[derive(Default)]
 pub struct FollowerFeed {
@@ -18,9 +17,7 @@ impl Policy for FollowerFeed {
         PolicyKind::FollowerFeed
     }
     fn prepare(&mut self, ctx: &mut TickContext) {
-        let start = ctx
-            .notes
-            .first_since(ctx.clock.tick.saturating_sub(ctx.window_ticks()));
+        let start = ctx.window_start();
         let exponent = ctx.config.follower_feed.follower_exponent;
         let items: Vec<(u32, u8, f64)> = (start..ctx.notes.len())
             .map(|id| {
@@ -32,9 +29,7 @@ impl Policy for FollowerFeed {
         self.tables = TopicTables::build(ctx.clock.topics, &items);
     }
     fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
-        if rng.random::<f64>() < ctx.following_share
-            && let Some(id) = pick_followed(ctx, viewer, rng)
-        {
+        if let Some(id) = following_tab(ctx, viewer, rng) {
             return Some(id);
         }
         self.tables

@@ -24,6 +24,28 @@ pub fn pick_followed(ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Op
     None
 }
 
+/// The following tab's share of a policy's slots: with chance `ctx.following_share`, a recent
+/// note by an account the viewer follows (none when they follow nobody with a recent note).
+#[inline]
+pub fn following_tab(ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
+    if rng.random::<f64>() < ctx.following_share {
+        pick_followed(ctx, viewer, rng)
+    } else {
+        None
+    }
+}
+
+/// Exploration: with chance `share`, a uniformly random note of the candidate window.
+#[inline]
+pub fn explore(ctx: &PickContext, share: f64, rng: &mut SimRng) -> Option<u32> {
+    let len = ctx.notes.len();
+    if rng.random::<f64>() < share && ctx.window_start < len {
+        Some(rng.random_range(ctx.window_start..len) as u32)
+    } else {
+        None
+    }
+}
+
 pub struct FollowingTab;
 
 impl Policy for FollowingTab {

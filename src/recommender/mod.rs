@@ -12,7 +12,7 @@ mod totals;
 mod traffic_pool;
 
 pub use crate::sim::ladder::Ladder;
-pub use following::pick_followed;
+pub use following::{explore, following_tab, pick_followed};
 pub use tables::WeightedTable;
 pub use traffic_pool::TrafficPool;
 
@@ -59,6 +59,11 @@ impl TickContext<'_> {
     /// Ticks in the candidate window (`window_hours`).
     pub fn window_ticks(&self) -> u32 {
         self.clock.hours_to_ticks(self.config.window_hours)
+    }
+    /// First note inside the candidate window.
+    pub fn window_start(&self) -> usize {
+        self.notes
+            .first_since(self.clock.tick.saturating_sub(self.window_ticks()))
     }
 }
 
@@ -122,16 +127,9 @@ impl Recommender {
         self.policy.kind()
     }
 
-    /// The slot shares a policy running on its own works with.
-    fn own_shares(ctx: &mut TickContext) {
-        ctx.slot_share = 1.0;
-        ctx.following_share = ctx.config.following_share;
-    }
-
     /// Makes the policy match `config.policy` (after a switch or an edit). The old policy hands
     /// back its notes and the new one takes over every note, so a switch loses none.
     pub fn sync(&mut self, ctx: &mut TickContext) {
-        Self::own_shares(ctx);
         let blend: Vec<PolicyKind> = self.config.blend.iter().map(|p| p.policy).collect();
         if self.policy.kind() != self.config.policy
             || (self.config.policy == PolicyKind::Blend && blend != self.built_blend)
@@ -148,7 +146,6 @@ impl Recommender {
     }
 
     pub fn prepare(&mut self, ctx: &mut TickContext) {
-        Self::own_shares(ctx);
         self.policy.prepare(ctx);
     }
 
@@ -159,7 +156,6 @@ impl Recommender {
     /// Lets the policy read signals, then marks notes that no pool handles as expired once they
     /// leave the candidate window. Only notes entering or leaving the window are touched.
     pub fn learn(&mut self, ctx: &mut TickContext) {
-        Self::own_shares(ctx);
         self.policy.learn(ctx);
         // Notes posted this tick that no pool took get the first line of their ladder trace.
         let weights = ctx.config.weights;
@@ -176,9 +172,7 @@ impl Recommender {
                 ctx.notes.trace[id].push(record);
             }
         }
-        let window_start = ctx
-            .notes
-            .first_since(ctx.clock.tick.saturating_sub(ctx.window_ticks()));
+        let window_start = ctx.window_start();
         for note in &mut ctx.notes.list[self.expired_upto.min(window_start)..window_start] {
             if note.pool.status == PoolStatus::Unpooled {
                 note.stop_reason = StopReason::Expired;

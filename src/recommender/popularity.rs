@@ -4,12 +4,11 @@
 //! followers) buys more exposure, which buys more engagement.
 
 use super::tables::TopicTables;
-use super::totals::{CreatorTotals, SETTLE_HOURS};
-use super::{PickContext, Policy, TickContext, pick_followed};
+use super::totals::CreatorTotals;
+use super::{PickContext, Policy, TickContext, explore, following_tab};
 use crate::scenario::PolicyKind;
 use crate::sim::agents::Viewer;
 use crate::sim::rng::SimRng;
-use rand::Rng;
 
 #[derive(Default)]
 pub struct Popularity {
@@ -25,15 +24,8 @@ impl Policy for Popularity {
         self.totals.revisit_all();
     }
     fn prepare(&mut self, ctx: &mut TickContext) {
-        let tick = ctx.clock.tick;
-        let start = ctx
-            .notes
-            .first_since(tick.saturating_sub(ctx.window_ticks()));
-        let settle = ctx.window_ticks().max(ctx.clock.hours_to_ticks(72.0))
-            + ctx.clock.hours_to_ticks(SETTLE_HOURS);
-        let live_from = ctx.notes.first_since(tick.saturating_sub(settle));
-        self.totals
-            .update(ctx.notes, ctx.creators.list.len(), live_from);
+        let start = ctx.window_start();
+        self.totals.update_from(ctx);
         let exponent = ctx.config.popularity.exponent;
         let weights = ctx.config.weights;
         let carry = ctx.config.popularity.creator_carry;
@@ -49,14 +41,10 @@ impl Policy for Popularity {
         self.tables = TopicTables::build(ctx.clock.topics, &items);
     }
     fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
-        if rng.random::<f64>() < ctx.following_share
-            && let Some(id) = pick_followed(ctx, viewer, rng)
+        if let Some(id) = following_tab(ctx, viewer, rng)
+            .or_else(|| explore(ctx, ctx.config.popularity.exploration, rng))
         {
             return Some(id);
-        }
-        let len = ctx.notes.len();
-        if rng.random::<f64>() < ctx.config.popularity.exploration && ctx.window_start < len {
-            return Some(rng.random_range(ctx.window_start..len) as u32);
         }
         self.tables
             .draw_for(viewer, ctx.config.popularity.interest_share, rng)

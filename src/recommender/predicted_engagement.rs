@@ -16,12 +16,11 @@
 //! to `score^sharpness`, within the viewer's topics for `interest_share` of slots.
 
 use super::tables::TopicTables;
-use super::totals::{CreatorTotals, SETTLE_HOURS};
-use super::{PickContext, Policy, TickContext, pick_followed};
+use super::totals::CreatorTotals;
+use super::{PickContext, Policy, TickContext, explore, following_tab};
 use crate::scenario::PolicyKind;
 use crate::sim::agents::Viewer;
 use crate::sim::rng::SimRng;
-use rand::Rng;
 
 /// The platform rate assumed before any impression was served.
 const DEFAULT_RATE: f64 = 0.05;
@@ -55,15 +54,9 @@ impl Policy for PredictedEngagement {
     fn prepare(&mut self, ctx: &mut TickContext) {
         let params = ctx.config.predicted_engagement;
         let weights = ctx.config.weights;
-        let tick = ctx.clock.tick;
-        let start = ctx
-            .notes
-            .first_since(tick.saturating_sub(ctx.window_ticks()));
-        let settle = ctx.window_ticks().max(ctx.clock.hours_to_ticks(72.0))
-            + ctx.clock.hours_to_ticks(SETTLE_HOURS);
-        let live_from = ctx.notes.first_since(tick.saturating_sub(settle));
+        let start = ctx.window_start();
+        self.totals.update_from(ctx);
         let creators = &ctx.creators.list;
-        self.totals.update(ctx.notes, creators.len(), live_from);
         let mu = self.totals.platform.rate(&weights).unwrap_or(DEFAULT_RATE);
         let a = params.author_prior.clamp(0.0, 1.0);
         let median_followers = {
@@ -111,15 +104,11 @@ impl Policy for PredictedEngagement {
         self.tables = TopicTables::build(ctx.clock.topics, &items);
     }
     fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
-        if rng.random::<f64>() < ctx.following_share
-            && let Some(id) = pick_followed(ctx, viewer, rng)
+        let params = &ctx.config.predicted_engagement;
+        if let Some(id) =
+            following_tab(ctx, viewer, rng).or_else(|| explore(ctx, params.exploration, rng))
         {
             return Some(id);
-        }
-        let params = &ctx.config.predicted_engagement;
-        let len = ctx.notes.len();
-        if rng.random::<f64>() < params.exploration && ctx.window_start < len {
-            return Some(rng.random_range(ctx.window_start..len) as u32);
         }
         self.tables.draw_for(viewer, params.interest_share, rng)
     }

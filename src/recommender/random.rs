@@ -27,9 +27,7 @@ impl Policy for RandomFeed {
         if ctx.config.random.per != RandomUnit::Creator {
             return;
         }
-        let start = ctx
-            .notes
-            .first_since(ctx.clock.tick.saturating_sub(ctx.window_ticks()));
+        let start = ctx.window_start();
         // A counting sort by creator keeps note order within a creator, so draws are reproducible.
         let mut count = vec![0u32; ctx.creators.list.len()];
         for note in &ctx.notes.list[start..] {

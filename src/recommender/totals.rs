@@ -46,13 +46,15 @@ impl Totals {
     }
 
     pub fn weighted(&self, w: &EngagementWeights) -> f64 {
-        w.click * self.clicks as f64
-            + w.like * self.likes as f64
-            + w.short_comment * self.short_comments as f64
-            + w.deep_comment * self.deep_comments as f64
-            + w.save * self.saves as f64
-            + w.share * self.shares as f64
-            + w.follow * self.follows as f64
+        w.score([
+            self.clicks as f64,
+            self.likes as f64,
+            self.short_comments as f64,
+            self.deep_comments as f64,
+            self.saves as f64,
+            self.shares as f64,
+            self.follows as f64,
+        ])
     }
 
     /// Weighted engagement per impression, `None` without impressions.
@@ -90,6 +92,15 @@ impl CreatorTotals {
             }
         }
         self.settled_upto = self.settled_upto.max(live_from);
+    }
+
+    /// Brings the totals up to date for the tick in `ctx`: notes older than every candidate
+    /// window and the following tab, plus `SETTLE_HOURS`, are settled.
+    pub fn update_from(&mut self, ctx: &super::TickContext) {
+        let settle = ctx.window_ticks().max(ctx.clock.hours_to_ticks(72.0))
+            + ctx.clock.hours_to_ticks(SETTLE_HOURS);
+        let live_from = ctx.notes.first_since(ctx.clock.tick.saturating_sub(settle));
+        self.update(ctx.notes, ctx.creators.list.len(), live_from);
     }
 
     /// Forgets what was settled, so the next update visits every note again (when a policy

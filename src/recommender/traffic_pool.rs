@@ -15,7 +15,7 @@
 //! impressions is mostly noise; over a hundred it separates a good note from a poor one.
 
 use super::tables::{WeightedTable, pick_interest_topic};
-use super::{PickContext, Policy, TickContext, engagement_rate, pick_followed, unpooled_status};
+use super::{PickContext, Policy, TickContext, engagement_rate, following_tab, unpooled_status};
 use crate::scenario::{PolicyKind, TrafficPoolParams};
 use crate::sim::agents::*;
 use crate::sim::rng::{SimRng, Stream, stream};
@@ -479,9 +479,7 @@ impl Policy for TrafficPool {
 
     fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32> {
         let params = &ctx.config.traffic_pool;
-        if rng.random::<f64>() < ctx.following_share
-            && let Some(id) = pick_followed(ctx, viewer, rng)
-        {
+        if let Some(id) = following_tab(ctx, viewer, rng) {
             return Some(id);
         }
         let limit = params.creative_fatigue_limit;

@@ -571,6 +571,21 @@ impl Default for EngagementWeights {
     }
 }
 
+impl EngagementWeights {
+    /// Weighted sum of counts of clicks, likes, short comments, deep comments, saves, shares and
+    /// follows, in that order.
+    pub fn score(&self, counts: [f64; 7]) -> f64 {
+        let [clicks, likes, short, deep, saves, shares, follows] = counts;
+        self.click * clicks
+            + self.like * likes
+            + self.short_comment * short
+            + self.deep_comment * deep
+            + self.save * saves
+            + self.share * shares
+            + self.follow * follows
+    }
+}
+
 /// The traffic-pool recommender of seed 002.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

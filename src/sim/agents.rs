@@ -342,13 +342,15 @@ impl Counts {
     }
     /// Weighted meaningful actions, the numerator of the weighted engagement rate.
     pub fn weighted(&self, w: &EngagementWeights) -> f64 {
-        w.click * self.clicks as f64
-            + w.like * self.likes as f64
-            + w.short_comment * self.short_comments as f64
-            + w.deep_comment * self.deep_comments as f64
-            + w.save * self.saves as f64
-            + w.share * self.shares as f64
-            + w.follow * self.follows as f64
+        w.score([
+            self.clicks as f64,
+            self.likes as f64,
+            self.short_comments as f64,
+            self.deep_comments as f64,
+            self.saves as f64,
+            self.shares as f64,
+            self.follows as f64,
+        ])
     }
     /// What happened since `base` (counters only grow, so no field goes below zero).
     pub fn since(&self, base: &Counts) -> Counts {
