@@ -21,12 +21,12 @@ fn main() -> ExitCode {
     }
 }
 
-#[cfg(feature = "gui")]
+#[cfg(feature = "window")]
 fn gui(args: GuiArgs) -> anyhow::Result<()> {
     feedlab::gui::run(args)
 }
 
-#[cfg(not(feature = "gui"))]
+#[cfg(not(feature = "window"))]
 fn gui(_args: GuiArgs) -> anyhow::Result<()> {
     anyhow::bail!(
         "this feedlab was built without the window (--no-default-features); use `feedlab run SCENARIO --out DIR`"

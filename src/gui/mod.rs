@@ -14,19 +14,39 @@ mod plots;
 mod state;
 mod theme;
 
+#[cfg(not(target_arch = "wasm32"))]
 use crate::cli::{DEFAULT_SCENARIO, GuiArgs, load_scenario};
+use crate::scenario::Scenario;
 use crate::sim::SimPlugin;
-use anyhow::{Context as _, bail};
+#[cfg(not(target_arch = "wasm32"))]
+use anyhow::Context as _;
+use anyhow::bail;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::transform::TransformSystems;
 use bevy::window::WindowResolution;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPostUpdateSet, EguiPrimaryContextPass, egui};
-use state::{AutoShot, GuiCache, GuiState};
-use std::path::{Path, PathBuf};
+use state::{GuiCache, GuiState};
+use std::path::PathBuf;
+
+mod platform;
+pub use state::{AutoShot, AutoStop};
+
+/// What the window opens on.
+pub struct WindowSetup {
+    pub scenario: Scenario,
+    /// Where the scenario came from, as the scenario picker names it.
+    pub source: PathBuf,
+    /// `--screenshot FILE --after-ticks N` (native).
+    pub auto_shot: Option<AutoShot>,
+    /// Run as fast as possible until this tick, then pause and tell the page (the browser's
+    /// smoke test and start-up measurements).
+    pub auto_stop: Option<AutoStop>,
+}
 
 /// Opens the window on a scenario; with `--screenshot` runs the ticks, saves a PNG and exits.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
@@ -48,23 +68,54 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    open(WindowSetup {
+        scenario,
+        source: path,
+        auto_shot: args
+            .screenshot
+            .as_ref()
+            .map(|file| AutoShot::new(file.clone(), args.after_ticks)),
+        auto_stop: None,
+    })
+}
 
-    let mut gui_state = GuiState::new(path, &scenario);
-    if let Some(file) = &args.screenshot {
-        gui_state.auto = Some(AutoShot::new(file.clone(), args.after_ticks));
+/// The primary window: 1600×1000 natively; in the browser, the page's canvas, sized by the page.
+fn primary_window(scenario: &Scenario) -> Window {
+    let window = Window {
+        title: format!("feedlab: {}", scenario.name),
+        resolution: WindowResolution::new(1600, 1000),
+        ..default()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let window = Window {
+        canvas: Some("#feedlab".into()),
+        fit_canvas_to_parent: true,
+        ..window
+    };
+    window
+}
+
+/// Builds the window's app and runs it (in the browser, hands it to the page's frame loop).
+pub fn open(setup: WindowSetup) -> anyhow::Result<()> {
+    let WindowSetup {
+        scenario,
+        source,
+        auto_shot,
+        auto_stop,
+    } = setup;
+    let mut gui_state = GuiState::new(source, &scenario);
+    if auto_shot.is_some() || auto_stop.is_some() {
         gui_state.playing = true;
         gui_state.fast = true;
     }
+    gui_state.auto = auto_shot;
+    gui_state.auto_stop = auto_stop;
 
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
             .set(WindowPlugin {
-                primary_window: Some(Window {
-                    title: format!("feedlab: {}", scenario.name),
-                    resolution: WindowResolution::new(1600, 1000),
-                    ..default()
-                }),
+                primary_window: Some(primary_window(&scenario)),
                 ..default()
             })
             .set(bevy::log::LogPlugin {
@@ -89,8 +140,18 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
             .after(EguiPostUpdateSet::EndPass)
             .before(TransformSystems::Propagate),
     )
-    .add_systems(Update, (state::step_simulation, take_screenshots).chain())
+    .add_systems(
+        Update,
+        (
+            platform::receive_files,
+            state::step_simulation,
+            take_screenshots,
+        )
+            .chain(),
+    )
     .add_systems(EguiPrimaryContextPass, ui_system);
+    #[cfg(target_arch = "wasm32")]
+    app.add_systems(Last, platform::announce_frames);
 
     match app.run() {
         AppExit::Success => Ok(()),
@@ -108,6 +169,7 @@ fn take_screenshots(
     mut state: ResMut<GuiState>,
     clock: Res<crate::sim::Clock>,
 ) {
+    #[cfg(not(target_arch = "wasm32"))]
     if let Some(auto) = &mut state.auto
         && auto.ready_to_capture()
     {
@@ -127,32 +189,41 @@ fn take_screenshots(
     }
     if state.screenshot_requested {
         state.screenshot_requested = false;
-        let path = PathBuf::from(format!("results/gui-{}.png", clock.tick));
+        let tick = clock.tick;
         commands.spawn(Screenshot::primary_window()).observe(
             move |captured: On<ScreenshotCaptured>, mut state: ResMut<GuiState>| {
-                let message = match save_png(&captured, &path) {
-                    Ok(()) => format!("Screenshot saved to {}", path.display()),
-                    Err(e) => format!("Cannot save screenshot {}: {e}", path.display()),
-                };
+                let message =
+                    match png_bytes(&captured).and_then(|png| platform::export_png(&png, tick)) {
+                        Ok(message) => message,
+                        Err(e) => format!("Cannot save the screenshot: {e:#}"),
+                    };
                 state.set_status(message);
             },
         );
     }
 }
 
-fn save_png(captured: &ScreenshotCaptured, path: &Path) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
+/// The captured window as PNG bytes.
+fn png_bytes(captured: &ScreenshotCaptured) -> anyhow::Result<Vec<u8>> {
     let image = captured
         .image
         .clone()
         .try_into_dynamic()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut png = Vec::new();
     image
         .to_rgb8()
-        .save(path)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(png)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn save_png(captured: &ScreenshotCaptured, path: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, png_bytes(captured)?)?;
     Ok(())
 }
 
@@ -178,8 +249,9 @@ fn ui_system(
     if let Some(auto) = &mut state.auto {
         auto.frame_drawn();
     }
-    // Show something interesting in the inspector of an automatic screenshot.
-    if state.auto.is_some() && state.selected_creator.is_none() && !cache.impressions.is_empty() {
+    // Show something interesting in the inspector of an automatic screenshot or a `?stop_at` run.
+    let automatic = state.auto.is_some() || state.auto_stop.is_some();
+    if automatic && state.selected_creator.is_none() && !cache.impressions.is_empty() {
         state.select_top_creator(&cache, view);
     }
 
