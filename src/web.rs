@@ -196,6 +196,13 @@ pub fn announce(name: &str, tick: u32) {
     }
 }
 
+/// Sets the page's title.
+pub fn set_title(title: &str) {
+    if let Some(document) = document() {
+        document.set_title(title);
+    }
+}
+
 /// Shows an error in the page (`#message`), and marks the page so tests see it.
 fn show_error(message: &str) {
     let Some(document) = document() else { return };

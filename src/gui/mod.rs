@@ -151,7 +151,7 @@ pub fn open(setup: WindowSetup) -> anyhow::Result<()> {
     )
     .add_systems(EguiPrimaryContextPass, ui_system);
     #[cfg(target_arch = "wasm32")]
-    app.add_systems(Last, platform::announce_frames);
+    app.add_systems(Last, (platform::announce_frames, platform::page_title));
 
     match app.run() {
         AppExit::Success => Ok(()),

@@ -157,3 +157,12 @@ pub fn announce_frames(
         }
     }
 }
+
+/// Names the current scenario in the page's title (the browser tab, history, and the tests).
+#[cfg(target_arch = "wasm32")]
+pub fn page_title(mut shown: Local<String>, scenario: Res<crate::sim::ScenarioRes>) {
+    if *shown != scenario.0.name {
+        shown.clone_from(&scenario.0.name);
+        crate::web::set_title(&format!("feedlab: {}", scenario.0.name));
+    }
+}

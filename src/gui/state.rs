@@ -15,6 +15,9 @@ use std::time::Duration;
 
 /// Longest time the simulation may take in one frame, so the window stays responsive.
 const FRAME_BUDGET: Duration = Duration::from_millis(12);
+/// The same for unattended runs (`--screenshot`, `?stop_at`), where nobody waits for the
+/// interface and each frame can be slow to draw (software rendering in CI).
+const UNATTENDED_FRAME_BUDGET: Duration = Duration::from_millis(250);
 /// Frames drawn after the last tick before an automatic screenshot, so plots and layout settle.
 pub const SETTLE_FRAMES: u32 = 8;
 
@@ -290,9 +293,19 @@ pub fn step_simulation(world: &mut World) {
         wanted
     };
 
+    let budget = {
+        let state = world.resource::<GuiState>();
+        let unattended =
+            state.auto.is_some() || state.auto_stop.as_ref().is_some_and(|s| !s.reached);
+        if unattended {
+            UNATTENDED_FRAME_BUDGET
+        } else {
+            FRAME_BUDGET
+        }
+    };
     let start = Instant::now();
     let mut done = 0u32;
-    while done < wanted && (done == 0 || start.elapsed() < FRAME_BUDGET) {
+    while done < wanted && (done == 0 || start.elapsed() < budget) {
         world.run_schedule(SimTick);
         done += 1;
         after_tick(world);
