@@ -3,7 +3,8 @@
 //! the ticks alone. `FEEDLAB_BENCH_POLICIES=random,traffic_pool` picks policies.
 
 use feedlab::scenario::{self, PolicyKind};
-use feedlab::sim::{Clock, TickStats, run_ticks, simulation_app};
+use feedlab::sim::{Clock, TickStats};
+use feedlab::simulation::{run_ticks, simulation_app};
 use std::path::Path;
 use std::time::Instant;
 

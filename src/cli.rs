@@ -6,7 +6,8 @@ use crate::output::{ResultSet, RunInfo, json_num, num, run_files, write_results}
 use crate::scenario::{
     self, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment,
 };
-use crate::sim::{Clock, SimTick, simulation_app};
+use crate::sim::{Clock, SimTick};
+use crate::simulation::simulation_app;
 use anyhow::{Result, bail};
 use bevy::app::App;
 use clap::{Args, Parser, Subcommand};

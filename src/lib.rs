@@ -2,11 +2,16 @@
 //! RedNote) on the Bevy ECS, asking whether a feed algorithm rewards quality or size.
 
 pub mod cli;
+pub mod feed;
 pub mod metrics;
 pub mod output;
+pub mod population;
+pub mod posting;
 pub mod recommender;
 pub mod scenario;
 pub mod sim;
+pub mod simulation;
+pub mod timeline;
 
 #[cfg(feature = "gui")]
 pub mod gui;

@@ -23,7 +23,17 @@ fn main() -> ExitCode {
 
 #[cfg(feature = "gui")]
 fn gui(args: GuiArgs) -> anyhow::Result<()> {
-    feedlab::gui::run(args)
+    let path = args
+        .scenario
+        .clone()
+        .unwrap_or_else(|| feedlab::cli::DEFAULT_SCENARIO.into());
+    let scenario = feedlab::cli::load_scenario(&path, &args.overrides)?;
+    feedlab::gui::run(feedlab::gui::GuiOptions {
+        path,
+        scenario,
+        screenshot: args.screenshot,
+        after_ticks: args.after_ticks,
+    })
 }
 
 #[cfg(not(feature = "gui"))]

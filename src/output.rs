@@ -9,7 +9,7 @@
 //! pandas and Polars read as missing.
 
 use crate::metrics::collector::{MetricsHistory, creator_impressions};
-use crate::recommender::Recommender;
+use crate::scenario::EngagementWeights;
 use crate::sim::agents::*;
 use crate::sim::{Clock, ScenarioRes};
 use anyhow::{Context, Result};
@@ -220,7 +220,7 @@ pub fn creators_csv(creators: &Creators, notes: &Notes) -> String {
     out
 }
 
-pub fn notes_csv(notes: &Notes, clock: &Clock, recommender: &Recommender) -> String {
+pub fn notes_csv(notes: &Notes, clock: &Clock, weights: &EngagementWeights) -> String {
     let mut out = String::from(
         "id,creator_id,created_hours,topic,appeal,format,images,content_score,promotional,max_stage,pool_stage,impressions,reach,clicks,likes,comments,deep_comments,saves,shares,follows,quick_scrolls,dwell_seconds,engagement_rate,stop_reason\n",
     );
@@ -250,10 +250,7 @@ pub fn notes_csv(notes: &Notes, clock: &Clock, recommender: &Recommender) -> Str
             c.follows,
             c.quick_scrolls,
             c.dwell_seconds,
-            num(crate::recommender::engagement_rate(
-                &c,
-                &recommender.config.weights
-            )),
+            num(crate::recommender::engagement_rate(&c, weights)),
             n.stop_reason.name(),
         );
     }
@@ -324,11 +321,11 @@ pub fn summary_json(world: &World, info: &RunInfo) -> Value {
         "scenario": scenario.name,
         "seed": scenario.seed,
         "population_seed": scenario.population_seed(),
-        "policy": world.resource::<Recommender>().config.policy.name(),
+        "policy": scenario.recommender.policy.name(),
         "ticks": clock.tick,
         "tick_minutes": clock.tick_minutes,
         "days": clock.hours() / 24.0,
-        "viewers": world.resource::<Viewers>().list.len(),
+        "viewers": world.resource::<Users>().len(),
         "creators": world.resource::<Creators>().list.len(),
         "notes": notes.len(),
         "impressions": impressions,
@@ -361,7 +358,11 @@ pub fn run_files(world: &World, info: &RunInfo) -> Result<ResultSet> {
     set.add("creators.csv", creators_csv(creators, notes));
     set.add(
         "notes.csv",
-        notes_csv(notes, clock, world.resource::<Recommender>()),
+        notes_csv(
+            notes,
+            clock,
+            &world.resource::<ScenarioRes>().0.recommender.weights,
+        ),
     );
     set.add("funnel.csv", funnel_csv(notes, clock));
     let summary = serde_json::to_string_pretty(&summary_json(world, info))?;

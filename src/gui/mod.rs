@@ -14,8 +14,7 @@ mod plots;
 mod state;
 mod theme;
 
-use crate::cli::{DEFAULT_SCENARIO, GuiArgs, load_scenario};
-use crate::sim::SimPlugin;
+use crate::scenario::Scenario;
 use anyhow::{Context as _, bail};
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
@@ -23,11 +22,22 @@ use bevy::transform::TransformSystems;
 use bevy::window::WindowResolution;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPostUpdateSet, EguiPrimaryContextPass, egui};
-use state::{AutoShot, GuiCache, GuiState};
+use state::{AutoShot, GuiState, Worlds};
 use std::path::{Path, PathBuf};
 
-/// Opens the window on a scenario; with `--screenshot` runs the ticks, saves a PNG and exits.
-pub fn run(args: GuiArgs) -> anyhow::Result<()> {
+/// What the window opens on.
+pub struct GuiOptions {
+    /// The scenario file (shown, and the folder its picker lists).
+    pub path: PathBuf,
+    /// The scenario, loaded and checked (with any command-line changes).
+    pub scenario: Scenario,
+    /// Save a PNG of the window after `after_ticks` ticks, then exit.
+    pub screenshot: Option<PathBuf>,
+    pub after_ticks: u32,
+}
+
+/// Opens the window on a scenario; with `screenshot` runs the ticks, saves a PNG and exits.
+pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
@@ -38,11 +48,8 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
              (or start a virtual display, e.g. `Xvfb :99 & DISPLAY=:99 feedlab gui ...`)"
         );
     }
-    let path = args
-        .scenario
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_SCENARIO));
-    let scenario = load_scenario(&path, &args.overrides)?;
+    let GuiOptions { path, scenario, .. } = &args;
+    let (path, scenario) = (path.clone(), scenario.clone());
     if let Some(shot) = &args.screenshot
         && let Some(dir) = shot.parent().filter(|d| !d.as_os_str().is_empty())
     {
@@ -78,9 +85,8 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     })
     .insert_resource(ClearColor(theme::MAP_BACKGROUND))
     .add_plugins(EguiPlugin::default())
-    .add_plugins(SimPlugin { scenario })
+    .insert_resource(Worlds::new(&scenario))
     .insert_resource(gui_state)
-    .insert_resource(GuiCache::default())
     .init_resource::<map::MapScene>()
     .add_systems(Startup, (spawn_camera, map_draw::setup))
     .add_systems(
@@ -103,11 +109,8 @@ fn spawn_camera(mut commands: Commands) {
 }
 
 /// Starts screenshot captures: the automatic one after `--after-ticks`, and the export button's.
-fn take_screenshots(
-    mut commands: Commands,
-    mut state: ResMut<GuiState>,
-    clock: Res<crate::sim::Clock>,
-) {
+fn take_screenshots(mut commands: Commands, mut state: ResMut<GuiState>, worlds: Res<Worlds>) {
+    let tick = worlds.shown().sim.tick();
     if let Some(auto) = &mut state.auto
         && auto.ready_to_capture()
     {
@@ -127,7 +130,7 @@ fn take_screenshots(
     }
     if state.screenshot_requested {
         state.screenshot_requested = false;
-        let path = PathBuf::from(format!("results/gui-{}.png", clock.tick));
+        let path = PathBuf::from(format!("results/gui-{tick}.png"));
         commands.spawn(Screenshot::primary_window()).observe(
             move |captured: On<ScreenshotCaptured>, mut state: ResMut<GuiState>| {
                 let message = match save_png(&captured, &path) {
@@ -162,11 +165,7 @@ fn ui_system(
     mut contexts: EguiContexts,
     mut styled: Local<bool>,
     mut state: ResMut<GuiState>,
-    mut cache: ResMut<GuiCache>,
-    mut recommender: ResMut<crate::recommender::Recommender>,
-    mut scenario: ResMut<crate::sim::ScenarioRes>,
-    clock: Res<crate::sim::Clock>,
-    world: state::WorldView,
+    mut worlds: ResMut<Worlds>,
     mut scene: ResMut<map::MapScene>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
@@ -174,13 +173,22 @@ fn ui_system(
         theme::apply(ctx);
         *styled = true;
     }
-    let view = &world;
+    let held = worlds.shown_mut();
+    let cache = &mut held.cache;
+    // The scenario is edited live (it owns the parameters); the rest is read.
+    let world = held.sim.world_mut();
+    let mut live = world.resource_mut::<crate::sim::ScenarioRes>().0.clone();
+    let before = live.clone();
+    let world = held.sim.world();
+    let clock = world.resource::<crate::sim::Clock>().clone();
+    let active = world.resource::<crate::recommender::Recommender>().active();
+    let view = &state::WorldView::of(world);
     if let Some(auto) = &mut state.auto {
         auto.frame_drawn();
     }
     // Show something interesting in the inspector of an automatic screenshot.
     if state.auto.is_some() && state.selected_creator.is_none() && !cache.impressions.is_empty() {
-        state.select_top_creator(&cache, view);
+        state.select_top_creator(cache, view);
     }
 
     let mut root = egui::Ui::new(
@@ -192,34 +200,37 @@ fn ui_system(
     );
     let root = &mut root;
     egui::Panel::top("status").show(root, |ui| {
-        controls::status_bar(ui, &state, &recommender, &scenario.0, &clock, view);
+        controls::status_bar(ui, &state, active, &live, &clock, view);
     });
     egui::Panel::left("controls")
         .resizable(true)
         .default_size(340.0)
         .min_size(280.0)
         .show(root, |ui| {
-            controls::left_panel(ui, &mut state, &mut recommender, &mut scenario.0, &clock);
+            controls::left_panel(ui, &mut state, &mut live, &clock);
         });
     egui::Panel::bottom("plots")
         .resizable(true)
         .default_size(380.0)
         .min_size(200.0)
         .show(root, |ui| {
-            plots::plots(ui, &state, &cache, &recommender, &clock, view);
+            plots::plots(ui, cache, view);
         });
     egui::Panel::right("inspector")
         .resizable(true)
         .default_size(400.0)
         .min_size(300.0)
         .show(root, |ui| {
-            inspector::right_panel(ui, &mut state, &cache, &clock, &recommender, view);
+            inspector::right_panel(ui, &mut state, cache, &clock, view);
         });
     // No fill: the map's circles are drawn by Bevy underneath, over the clear colour.
     egui::CentralPanel::default()
         .frame(egui::Frame::NONE)
         .show(root, |ui| {
-            map::attention_map(ui, &mut state, &mut cache, &clock, view, &mut scene);
+            map::attention_map(ui, &mut state, cache, &clock, view, &mut scene);
         });
+    if live != before {
+        held.sim.edit(|s| *s = live);
+    }
     Ok(())
 }

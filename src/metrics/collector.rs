@@ -2,7 +2,7 @@
 
 use super::{gini, pearson, ranks, spearman, top_share};
 use crate::sim::agents::*;
-use crate::sim::{Audience, Clock, ScenarioRes, TickStats};
+use crate::sim::{Audience, Clock, ScenarioRes, SimTick, TickSet, TickStats};
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use serde::Serialize;
@@ -126,7 +126,7 @@ pub struct MetricsHistory {
 /// The parts of the world a metrics sample reads.
 #[derive(SystemParam)]
 pub struct Platform<'w> {
-    pub viewers: Res<'w, Viewers>,
+    pub users: Res<'w, Users>,
     pub audience: Res<'w, Audience>,
     pub creators: Res<'w, Creators>,
     pub notes: Res<'w, Notes>,
@@ -156,7 +156,7 @@ pub fn sample(
     day_ago: Option<&[f64]>,
 ) -> (MetricsRow, Vec<f64>) {
     let Platform {
-        viewers,
+        users,
         audience,
         creators,
         notes,
@@ -210,7 +210,7 @@ pub fn sample(
         tick: clock.tick,
         hours: clock.hours(),
         active_viewers: audience.active,
-        churned_viewers: viewers.churned,
+        churned_viewers: users.churned,
         notes: notes.len() as u32,
         impressions: stats.impressions,
         impressions_last_interval: stats.impressions - previous.map_or(0, |p| p.impressions),
@@ -288,6 +288,15 @@ pub fn archetype_exposure(
             f64::NAN
         },
     })
+}
+
+/// Samples the metrics in `Measure`.
+pub struct MetricsPlugin;
+
+impl Plugin for MetricsPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(SimTick, measure.in_set(TickSet::Measure));
+    }
 }
 
 /// Samples at the end of every `sample_every_hours` and of the last tick. Runs before the clock

@@ -1,9 +1,9 @@
 //! How a viewer reacts to one impression: open or scroll on, dwell, like, comment (short or deep),
 //! save, share, follow, or flick away at once. Pure functions over plain numbers.
 
-use super::agents::{Format, NoteLook};
-use super::rng::SimRng;
 use crate::scenario::BehaviourConfig;
+use crate::sim::agents::{Format, NoteLook};
+use crate::sim::rng::SimRng;
 use rand::Rng;
 
 /// Behaviour parameters as f32, prepared once per tick for the hot loop.
