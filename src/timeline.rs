@@ -44,7 +44,7 @@ impl Timeline {
 
 /// Applies the events that fall on this tick. Parameter changes edit the scenario, the one owner
 /// of live parameters (the recommender reads its parameters from there every tick).
-fn apply_timeline(world: &mut World) {
+pub fn apply_timeline(world: &mut World) {
     let tick = world.resource::<Clock>().tick;
     loop {
         let mut timeline = world.resource_mut::<Timeline>();

@@ -121,7 +121,7 @@ fn session_depth(rhythm: &SessionRhythm, satisfaction: f32, u: f32) -> usize {
 
 /// Each user whose session is due opens the app, is served a feed and scrolls it.
 #[allow(clippy::too_many_arguments)]
-fn scroll(
+pub fn scroll(
     mut users: Query<Scroller, Without<Churned>>,
     notes: Res<Notes>,
     creators: Res<Creators>,
@@ -365,7 +365,7 @@ fn session(
 /// After the turn: shares reach `share_fanout` people of the sharer's circle (into their inbox),
 /// follows reach the creators, and users who left are marked `Churned` and leave the audience.
 #[allow(clippy::too_many_arguments)]
-fn spread(
+pub fn spread(
     mut commands: Commands,
     feed: Res<FeedState>,
     mut inboxes: Query<(&mut Inbox, &ShareCircle), Without<Churned>>,
@@ -418,7 +418,7 @@ fn spread(
 
 /// Copies each creator's follower count into the platform's account table, where policies and
 /// metrics read it by creator id.
-fn sync_accounts(mut creators: ResMut<Creators>, followers: Query<(&Creator, &Followers)>) {
+pub fn sync_accounts(mut creators: ResMut<Creators>, followers: Query<(&Creator, &Followers)>) {
     for (creator, f) in &followers {
         if let Some(account) = creators.list.get_mut(creator.id as usize) {
             account.followers = f.count;
@@ -430,7 +430,7 @@ fn sync_accounts(mut creators: ResMut<Creators>, followers: Query<(&Creator, &Fo
 /// After the viewers' turn: notes that crossed a ladder bracket get their stage on the common
 /// yardstick (and, where no pool handles them, a `reached` line in their funnel trace); liked
 /// notes show their new like count from the next tick. Touches only the notes concerned.
-fn record_crossings(
+pub fn record_crossings(
     mut notes: ResMut<Notes>,
     feed: Res<FeedState>,
     ladder: Res<Ladder>,
