@@ -1,12 +1,15 @@
 //! feedlab: an agent-based simulation of a note-sharing platform (in the style of Xiaohongshu /
 //! RedNote) on the Bevy ECS, asking whether a feed algorithm rewards quality or size.
 
+pub mod batch;
 pub mod cli;
+pub mod compare;
 pub mod metrics;
 pub mod output;
 pub mod recommender;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 
 #[cfg(feature = "gui")]
 pub mod gui;
