@@ -287,14 +287,20 @@ mod tests {
         assert!(
             csv.starts_with("metric,policy_a,policy_b,a,b,difference,ci95_low,ci95_high,pairs\n")
         );
-        let line = csv.lines().find(|l| l.starts_with("gini_impressions,")).unwrap();
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with("gini_impressions,"))
+            .unwrap();
         let cells: Vec<&str> = line.split(',').collect();
         assert_eq!(cells[..4], ["gini_impressions", "x", "y", "0.5"], "{line}");
         assert_eq!(cells.len(), 9);
         assert_eq!(cells[8], "3");
         // one run each: no interval, empty cells rather than NaN
         let single = comparison_csv(["x", "y"], &comparison(&a[..1], &b[..1]));
-        assert!(single.contains("\ngini_impressions,x,y,0.4,0.45,"), "{single}");
+        assert!(
+            single.contains("\ngini_impressions,x,y,0.4,0.45,"),
+            "{single}"
+        );
         assert!(single.lines().all(|l| !l.contains("NaN")));
     }
 }
