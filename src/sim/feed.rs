@@ -253,6 +253,7 @@ pub(super) fn react(
                     let r = draw_reaction(
                         &model,
                         quality,
+                        model.social_proof(note.visible_likes),
                         &viewer.propensity,
                         can_follow,
                         note.format == Format::Video,
