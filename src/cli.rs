@@ -98,6 +98,12 @@ pub struct GuiArgs {
     pub screenshot: Option<PathBuf>,
     #[arg(long, default_value_t = 300)]
     pub after_ticks: u32,
+    /// Open a sweep.csv (from `feedlab sweep` or `merge`) in the sweep view: heatmap or line plot.
+    #[arg(long, value_name = "FILE")]
+    pub sweep: Option<PathBuf>,
+    /// The metric the sweep view shows first (default: gini_impressions).
+    #[arg(long, value_name = "NAME", requires = "sweep")]
+    pub sweep_metric: Option<String>,
 }
 
 /// Loads a scenario and applies command-line changes, then validates the result.

@@ -12,6 +12,7 @@ mod map;
 mod map_draw;
 mod plots;
 mod state;
+mod sweep_view;
 mod theme;
 
 use crate::cli::{DEFAULT_SCENARIO, GuiArgs, load_scenario};
@@ -50,6 +51,13 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     }
 
     let mut gui_state = GuiState::new(path, &scenario);
+    let mut sweep = sweep_view::SweepView::default();
+    if let Some(file) = &args.sweep {
+        sweep.load(file)?;
+    }
+    if let Some(metric) = &args.sweep_metric {
+        sweep.choose_metric(metric)?;
+    }
     if let Some(file) = &args.screenshot {
         gui_state.auto = Some(AutoShot::new(file.clone(), args.after_ticks));
         gui_state.playing = true;
@@ -80,6 +88,7 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
     .add_plugins(EguiPlugin::default())
     .add_plugins(SimPlugin { scenario })
     .insert_resource(gui_state)
+    .insert_resource(sweep)
     .insert_resource(GuiCache::default())
     .init_resource::<map::MapScene>()
     .add_systems(Startup, (spawn_camera, map_draw::setup))
@@ -168,6 +177,7 @@ fn ui_system(
     clock: Res<crate::sim::Clock>,
     world: state::WorldView,
     mut scene: ResMut<map::MapScene>,
+    mut sweep: ResMut<sweep_view::SweepView>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     if !*styled {
@@ -192,8 +202,19 @@ fn ui_system(
     );
     let root = &mut root;
     egui::Panel::top("status").show(root, |ui| {
-        controls::status_bar(ui, &state, &recommender, &scenario.0, &clock, view);
+        ui.horizontal(|ui| {
+            sweep_view::view_switch(ui, &mut sweep);
+            ui.separator();
+            controls::status_bar(ui, &state, &recommender, &scenario.0, &clock, view);
+        });
     });
+    if sweep.open {
+        // The sweep view covers the map (drawn by Bevy underneath) with a filled panel.
+        egui::CentralPanel::default()
+            .frame(egui::Frame::central_panel(&ctx.global_style()).fill(theme::PANEL_BACKGROUND))
+            .show(root, |ui| sweep_view::show(ui, &mut sweep));
+        return Ok(());
+    }
     egui::Panel::left("controls")
         .resizable(true)
         .default_size(340.0)
