@@ -1,4 +1,5 @@
-//! The command line: `feedlab run`, `feedlab validate` and `feedlab gui`.
+//! The command line: `feedlab run`, `feedlab validate` and `feedlab gui` (`compare`, `sweep` and
+//! `merge` live in their own modules).
 
 use crate::metrics::collector::{MetricsHistory, MetricsRow};
 use crate::metrics::estimate;
@@ -39,6 +40,12 @@ pub enum Command {
     },
     /// Open the window on a scenario (default: scenarios/baseline.ron).
     Gui(GuiArgs),
+    /// Run two policies on the same population and seeds; compare their final metrics.
+    Compare(crate::compare::CompareArgs),
+    /// Run a grid of parameter values times seeds (all cores, or one shard of it).
+    Sweep(crate::sweep::SweepArgs),
+    /// Join the folders of a sharded sweep into one.
+    Merge(crate::sweep::MergeArgs),
 }
 
 /// Changes to a scenario given on the command line.
@@ -92,6 +99,12 @@ pub struct GuiArgs {
     pub screenshot: Option<PathBuf>,
     #[arg(long, default_value_t = 300)]
     pub after_ticks: u32,
+    /// Open a sweep.csv (from `feedlab sweep` or `merge`) in the sweep view: heatmap or line plot.
+    #[arg(long, value_name = "FILE")]
+    pub sweep: Option<PathBuf>,
+    /// The metric the sweep view shows first (default: gini_impressions).
+    #[arg(long, value_name = "NAME", requires = "sweep")]
+    pub sweep_metric: Option<String>,
 }
 
 /// Loads a scenario and applies command-line changes, then validates the result.
@@ -152,21 +165,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if args.replicates == Some(0) || args.replicates.is_some_and(|n| n > 10_000) {
         bail!("--replicates: expected 1..=10000");
     }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        if n == 0 {
-            bail!("--threads: expected 1 or more");
-        }
-        builder = builder.num_threads(n);
-    }
-    let pool = builder.build()?;
+    let pool = crate::batch::thread_pool(args.threads)?;
     match args.replicates {
         None => pool.install(|| run_once(&scenario, args, pool.current_num_threads())),
         Some(n) => run_replicates(&scenario, args, n, &pool),
     }
 }
 
-fn progress_bar(quiet: bool, total: u64, message: String) -> ProgressBar {
+pub fn progress_bar(quiet: bool, total: u64, message: String) -> ProgressBar {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -184,7 +190,7 @@ fn progress_bar(quiet: bool, total: u64, message: String) -> ProgressBar {
 }
 
 /// The last metrics row of a finished run.
-fn last_row(app: &App) -> MetricsRow {
+pub fn last_row(app: &App) -> MetricsRow {
     app.world()
         .resource::<MetricsHistory>()
         .rows
@@ -256,9 +262,6 @@ pub fn replicate_scenarios(scenario: &Scenario, n: u32) -> Vec<Scenario> {
         .collect()
 }
 
-/// A finished replicate: its files and its last metrics row.
-type Finished = (ResultSet, MetricsRow);
-
 /// Runs `n` replicates, as many at once as there are threads (each also spreads its ticks over
 /// the pool), and writes them with their summary as one result set.
 fn run_replicates(
@@ -274,49 +277,39 @@ fn run_replicates(
         scenario.total_ticks() as u64 * n as u64,
         format!("{} x{n}", scenario.name),
     );
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Finished>>>> =
-        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(n as usize) {
-            scope.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(s) = scenarios.get(k) else { break };
-                    let outcome = pool.install(|| {
-                        let (app, info) = simulate(s, &bar, threads);
-                        let last = last_row(&app);
-                        run_files(app.world(), &info).map(|files| (files, last))
-                    });
-                    if let Ok(mut slot) = results[k].lock() {
-                        *slot = Some(outcome);
-                    }
-                }
-            });
-        }
+    let outcomes = crate::batch::run_each(scenarios.len(), pool, |k| {
+        let (app, info) = simulate(&scenarios[k], &bar, threads);
+        let last = last_row(&app);
+        run_files(app.world(), &info).map(|files| (files, last))
     });
     bar.finish_and_clear();
-    let mut set = ResultSet::default();
-    let mut finals = Vec::with_capacity(n as usize);
-    for (k, slot) in results.into_iter().enumerate() {
-        let outcome = slot
-            .into_inner()
-            .ok()
-            .flatten()
-            .ok_or_else(|| anyhow::anyhow!("replicate {k} did not finish"))?;
-        let (files, last) = outcome?;
-        set.nest(&format!("run-{k}"), files);
-        finals.push(last);
-    }
-    set.add("replicates.csv", replicates_csv(&scenarios, &finals));
-    let summary = replicates_summary(scenario, &scenarios, &finals);
-    set.add("summary.json", serde_json::to_string_pretty(&summary)?);
+    let runs = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+    let (set, finals) = replicates_set(scenario, &scenarios, runs)?;
     set.commit(&args.out)?;
     if !args.quiet {
         eprintln!("{}", replicates_table(&finals));
         eprintln!("results in {}", args.out.display());
     }
     Ok(())
+}
+
+/// The result set of replicate runs of `scenario`: `run-K/` folders, replicates.csv and
+/// summary.json, and the final metrics row of each run.
+pub fn replicates_set(
+    scenario: &Scenario,
+    scenarios: &[Scenario],
+    runs: Vec<(ResultSet, MetricsRow)>,
+) -> Result<(ResultSet, Vec<MetricsRow>)> {
+    let mut set = ResultSet::default();
+    let mut finals = Vec::with_capacity(runs.len());
+    for (k, (files, last)) in runs.into_iter().enumerate() {
+        set.nest(&format!("run-{k}"), files);
+        finals.push(last);
+    }
+    set.add("replicates.csv", replicates_csv(scenarios, &finals));
+    let summary = replicates_summary(scenario, scenarios, &finals);
+    set.add("summary.json", serde_json::to_string_pretty(&summary)?);
+    Ok((set, finals))
 }
 
 /// One row per replicate: run, seed, then every final metric.

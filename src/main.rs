@@ -10,6 +10,9 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => feedlab::cli::run(&args),
         Some(Command::Validate { files }) => feedlab::cli::validate(&files),
         Some(Command::Gui(args)) => gui(args),
+        Some(Command::Compare(args)) => feedlab::compare::compare(&args),
+        Some(Command::Sweep(args)) => feedlab::sweep::sweep(&args),
+        Some(Command::Merge(args)) => feedlab::sweep::merge(&args),
         None => gui(GuiArgs::default()),
     };
     match result {
@@ -33,6 +36,8 @@ fn gui(args: GuiArgs) -> anyhow::Result<()> {
         scenario,
         screenshot: args.screenshot,
         after_ticks: args.after_ticks,
+        sweep: args.sweep,
+        sweep_metric: args.sweep_metric,
     })
 }
 

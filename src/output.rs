@@ -27,14 +27,23 @@ pub struct RunInfo {
 }
 
 /// Files feedlab writes into a results folder: a folder holding anything else is not replaced.
-const OWN_FILES: [&str; 6] = [
+const OWN_FILES: [&str; 9] = [
     "metrics.csv",
     "creators.csv",
     "notes.csv",
     "funnel.csv",
     "summary.json",
     "replicates.csv",
+    "comparison.csv",
+    "sweep.csv",
+    "sweep.json",
 ];
+
+/// Whether a folder in a results folder is one feedlab writes: `run-K` (replicates), `runs`
+/// (a sweep's finished runs) or a policy's name (a comparison's two sides).
+fn own_folder(name: &str) -> bool {
+    name.starts_with("run-") || name == "runs" || crate::scenario::PolicyKind::parse(name).is_some()
+}
 
 /// A complete result set: relative paths and contents, written all at once by `commit`.
 #[derive(Default)]
@@ -114,8 +123,8 @@ fn check_replaceable(dir: &Path) -> Result<()> {
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = OWN_FILES.contains(&name.as_str())
-            || (name.starts_with("run-") && entry.path().is_dir());
+        let ours =
+            OWN_FILES.contains(&name.as_str()) || (own_folder(&name) && entry.path().is_dir());
         if !ours {
             anyhow::bail!(
                 "--out {}: holds `{name}`, which feedlab did not write; a results folder is \

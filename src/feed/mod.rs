@@ -300,6 +300,7 @@ fn session(
         let r = draw_reaction(
             model,
             quality,
+            model.social_proof(note.visible_likes),
             &user.propensity.0,
             can_follow,
             note.format == Format::Video,

@@ -140,15 +140,27 @@ fn scenario_section(ui: &mut egui::Ui, state: &mut GuiState, scenario: &Scenario
         .width(ui.available_width() - 10.0)
         .selected_text(&current)
         .show_ui(ui, |ui| {
-            if state.scenario_files.is_empty() {
+            if state.scenario_files.is_empty() && state.lesson_files.is_empty() {
                 ui.label("no .ron files in scenarios/");
             }
-            for file in &state.scenario_files {
-                if ui
-                    .selectable_label(*file == state.scenario_path, file.display().to_string())
-                    .clicked()
-                {
-                    chosen = Some(file.clone());
+            let groups = [
+                ("Lessons", &state.lesson_files),
+                ("Scenarios", &state.scenario_files),
+            ];
+            for (heading, files) in groups.into_iter().filter(|(_, f)| !f.is_empty()) {
+                ui.label(RichText::new(heading).strong().color(theme::WARN));
+                for file in files {
+                    let name = file
+                        .file_stem()
+                        .map(|n| n.to_string_lossy().replace('_', " "))
+                        .unwrap_or_default();
+                    if ui
+                        .selectable_label(*file == state.scenario_path, format!("  {name}"))
+                        .on_hover_text(file.display().to_string())
+                        .clicked()
+                    {
+                        chosen = Some(file.clone());
+                    }
                 }
             }
         });

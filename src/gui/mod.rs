@@ -12,6 +12,7 @@ mod map;
 mod map_draw;
 mod plots;
 mod state;
+mod sweep_view;
 mod theme;
 
 use crate::scenario::Scenario;
@@ -34,6 +35,9 @@ pub struct GuiOptions {
     /// Save a PNG of the window after `after_ticks` ticks, then exit.
     pub screenshot: Option<PathBuf>,
     pub after_ticks: u32,
+    /// A `sweep.csv` to open in the sweep view, and the metric to show first.
+    pub sweep: Option<PathBuf>,
+    pub sweep_metric: Option<String>,
 }
 
 /// Opens the window on a scenario; with `screenshot` runs the ticks, saves a PNG and exits.
@@ -57,6 +61,13 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     }
 
     let mut gui_state = GuiState::new(path, &scenario);
+    let mut sweep = sweep_view::SweepView::default();
+    if let Some(file) = &args.sweep {
+        sweep.load(file)?;
+    }
+    if let Some(metric) = &args.sweep_metric {
+        sweep.choose_metric(metric)?;
+    }
     if let Some(file) = &args.screenshot {
         gui_state.auto = Some(AutoShot::new(file.clone(), args.after_ticks));
         gui_state.playing = true;
@@ -87,6 +98,7 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     .add_plugins(EguiPlugin::default())
     .insert_resource(Worlds::new(&scenario))
     .insert_resource(gui_state)
+    .insert_resource(sweep)
     .init_resource::<map::MapScene>()
     .add_systems(Startup, (spawn_camera, map_draw::setup))
     .add_systems(
@@ -167,6 +179,7 @@ fn ui_system(
     mut state: ResMut<GuiState>,
     mut worlds: ResMut<Worlds>,
     mut scene: ResMut<map::MapScene>,
+    mut sweep: ResMut<sweep_view::SweepView>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     if !*styled {
@@ -200,8 +213,19 @@ fn ui_system(
     );
     let root = &mut root;
     egui::Panel::top("status").show(root, |ui| {
-        controls::status_bar(ui, &state, active, &live, &clock, view);
+        ui.horizontal(|ui| {
+            sweep_view::view_switch(ui, &mut sweep);
+            ui.separator();
+            controls::status_bar(ui, &state, active, &live, &clock, view);
+        });
     });
+    if sweep.open {
+        // The sweep view covers the map (drawn by Bevy underneath) with a filled panel.
+        egui::CentralPanel::default()
+            .frame(egui::Frame::central_panel(&ctx.global_style()).fill(theme::PANEL_BACKGROUND))
+            .show(root, |ui| sweep_view::show(ui, &mut sweep));
+        return Ok(());
+    }
     egui::Panel::left("controls")
         .resizable(true)
         .default_size(340.0)

@@ -160,6 +160,8 @@ pub struct GuiState {
     pub right_tab: RightTab,
     pub scenario_path: PathBuf,
     pub scenario_files: Vec<PathBuf>,
+    /// Lesson scenarios (`scenarios/lessons/`), listed apart in the picker.
+    pub lesson_files: Vec<PathBuf>,
     pub path_input: String,
     pub load_error: Option<String>,
     /// The scenario as the population section edits it; used on reset.
@@ -188,6 +190,7 @@ impl GuiState {
             right_tab: RightTab::Inspector,
             path_input: path.display().to_string(),
             scenario_files: list_scenarios(Path::new("scenarios")),
+            lesson_files: list_scenarios(Path::new("scenarios/lessons")),
             scenario_path: path,
             load_error: None,
             pending: scenario.clone(),

@@ -9,7 +9,7 @@ pub use limits::{
     MAX_CREATOR_GROUPS, MAX_FILE_BYTES, MAX_OVERRIDE_VALUE_BYTES, MAX_STRING_BYTES,
     MAX_STRING_ESCAPES, MAX_TIMELINE_EVENTS,
 };
-pub use overrides::{apply_override, parse_assignment};
+pub use overrides::{apply_override, check_path, parse_assignment};
 pub use validate::{Problem, validate};
 
 use serde::{Deserialize, Serialize};
