@@ -48,7 +48,7 @@ pub fn apply_timeline(world: &mut World) {
     let tick = world.resource::<Clock>().tick;
     loop {
         let mut timeline = world.resource_mut::<Timeline>();
-        if !timeline.pending.last().is_some_and(|(t, _, _)| *t <= tick) {
+        if timeline.pending.last().is_none_or(|(t, _, _)| *t > tick) {
             break;
         }
         let Some((_, index, action)) = timeline.pending.pop() else {

@@ -79,6 +79,15 @@ pub fn ladder_record(
     }
 }
 
+/// The weighted engagement rate of counts (0 with no impressions; never negative).
+pub fn engagement_rate(counts: &Counts, weights: &crate::scenario::EngagementWeights) -> f64 {
+    if counts.impressions == 0 {
+        0.0
+    } else {
+        (counts.weighted(weights) / counts.impressions as f64).max(0.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,14 +112,5 @@ mod tests {
         for &before in &crossing {
             assert_eq!(ladder.stage_of(before + 1), ladder.stage_of(before) + 1);
         }
-    }
-}
-
-/// The weighted engagement rate of counts (0 with no impressions; never negative).
-pub fn engagement_rate(counts: &Counts, weights: &crate::scenario::EngagementWeights) -> f64 {
-    if counts.impressions == 0 {
-        0.0
-    } else {
-        (counts.weighted(weights) / counts.impressions as f64).max(0.0)
     }
 }

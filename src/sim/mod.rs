@@ -7,7 +7,7 @@
 //! 1. `Post`    timeline events, new users arrive, creators post notes
 //! 2. `Expose`  the recommender reads the live parameters and prepares this tick's tables
 //! 3. `React`   users who open the app are served a feed and scroll it: dwell or flick away,
-//!              like, comment, save, share, follow
+//!    like, comment, save, share, follow
 //! 4. `Spread`  shares reach the sharer's circle, follows update follower counts, leavers leave
 //! 5. `Learn`   the recommender reads the signals (stages, authority, decay)
 //! 6. `Measure` metrics are sampled
