@@ -64,6 +64,8 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     let mut sweep = sweep_view::SweepView::default();
     if let Some(file) = &args.sweep {
         sweep.load(file)?;
+        // The world waits behind the sweep view until the user switches back to it.
+        gui_state.playing = false;
     }
     if let Some(metric) = &args.sweep_metric {
         sweep.choose_metric(metric)?;
