@@ -7,13 +7,13 @@
 //! which is much narrower than comparing two independent means when seeds matter.
 
 use crate::batch::{run_each, thread_pool};
-use crate::cli::{
-    ScenarioOverrides, last_row, load_scenario, progress_bar, replicate_scenarios, replicates_set,
-    simulate,
-};
 use crate::metrics::collector::MetricsRow;
 use crate::metrics::estimate;
 use crate::output::{ResultSet, num, run_files};
+use crate::runs::{
+    ScenarioOverrides, last_row, load_scenario, progress_bar, replicate_scenarios, replicates_set,
+    simulate,
+};
 use crate::scenario::Scenario;
 use anyhow::{Result, bail};
 use clap::Args;

@@ -10,6 +10,7 @@ pub mod output;
 pub mod population;
 pub mod posting;
 pub mod recommender;
+pub mod runs;
 pub mod scenario;
 pub mod sim;
 pub mod simulation;

@@ -12,8 +12,8 @@ pub mod store;
 pub mod table;
 
 use crate::batch::{run_each, thread_pool};
-use crate::cli::{ScenarioOverrides, last_row, load_scenario, simulate};
 use crate::output::ResultSet;
+use crate::runs::{ScenarioOverrides, last_row, load_scenario, simulate};
 use crate::scenario::{self, Scenario, apply_override};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
