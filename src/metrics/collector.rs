@@ -1,6 +1,6 @@
 //! The data collector: samples the world into `MetricsRow`s (one per `sample_every_hours`).
 
-use super::{gini, pearson, ranks, spearman, top_share};
+use super::{gini, pearson, ranks, ranks_of_keys, top_share};
 use crate::sim::agents::*;
 use crate::sim::{Audience, Clock, ScenarioRes, TickStats};
 use bevy::ecs::system::SystemParam;
@@ -121,6 +121,126 @@ pub struct MetricsHistory {
     pub rows: Vec<MetricsRow>,
     /// Impressions per creator at recent samples (tick, values), for the 24-hour Gini.
     recent: std::collections::VecDeque<(u32, Vec<f64>)>,
+    /// Per-creator impressions and note counts, kept up to date sample by sample.
+    tally: NoteTally,
+}
+
+/// Notes created less than this long ago are visited at every sample: every policy's candidate
+/// window (`window_hours`, 72 h by default) and the following tab (72 h) lie within it, so
+/// nearly all impressions land here.
+pub const RECENT_HOURS: f64 = 14.0 * 24.0;
+/// An older note that gained impressions is watched (visited at every sample) until it has
+/// gained none for this many samples in a row.
+pub const WATCH_QUIET_SAMPLES: u32 = 48;
+
+/// What a sample needs from every note (impressions per creator, notes per archetype, newcomer
+/// notes and breakthroughs), brought up to date by visiting only the notes that can still change,
+/// so a sample costs what the live notes cost, not the whole history.
+///
+/// Recent notes are visited every time; older ones only while they keep gaining impressions (a
+/// long-tail note, a share waiting in an inbox). Nothing is left to chance: counters only grow and
+/// their sum is the platform's impression count, so when the visited notes do not add up to it
+/// some unvisited note moved, and every note is visited once more. The result is exactly what a
+/// scan of every note gives.
+#[derive(Clone, Default, Debug)]
+pub struct NoteTally {
+    /// Each note's impressions when last visited.
+    counted: Vec<u32>,
+    /// Whether each note was a newcomer's note at stage >= 2 when last visited.
+    broke_out: Vec<bool>,
+    /// Impressions per creator: the sum of `counted` over the creator's notes.
+    by_creator: Vec<u64>,
+    /// Sum of `counted`.
+    total: u64,
+    notes_by_archetype: [u64; 5],
+    newcomer_notes: u32,
+    newcomer_breakouts: u32,
+    /// Notes from this id on are recent (visited at every sample).
+    recent_from: usize,
+    /// Older notes still gaining impressions: (note, samples in a row without a gain).
+    watch: Vec<(u32, u32)>,
+    /// Samples that had to visit every note (reported by tests and benchmarks).
+    pub full_visits: u32,
+}
+
+impl NoteTally {
+    /// Brings the tally up to date with the world after a tick; `impressions` is the platform's
+    /// impression count (the sum of every note's counter).
+    pub fn update(&mut self, creators: &Creators, notes: &Notes, clock: &Clock, impressions: u64) {
+        self.by_creator.resize(creators.list.len(), 0);
+        let known = self.counted.len();
+        self.counted.resize(notes.len(), 0);
+        self.broke_out.resize(notes.len(), false);
+        for note in &notes.list[known..] {
+            let creator = &creators.list[note.creator as usize];
+            self.notes_by_archetype[creator.archetype.index()] += 1;
+            self.newcomer_notes += (creator.initial_followers == 0) as u32;
+        }
+        // Watched notes: keep those that still gain impressions.
+        let mut watch = std::mem::take(&mut self.watch);
+        watch.retain_mut(|(id, quiet)| {
+            if self.visit(creators, notes, *id as usize) {
+                *quiet = 0;
+            } else {
+                *quiet += 1;
+            }
+            *quiet < WATCH_QUIET_SAMPLES
+        });
+        self.watch = watch;
+        // Recent notes; those that age out of the recent span are watched while they gain.
+        let recent_since = clock
+            .tick
+            .saturating_sub(clock.hours_to_ticks(RECENT_HOURS));
+        let recent_from = notes.first_since(recent_since).max(self.recent_from);
+        for id in self.recent_from..notes.len() {
+            let gained = self.visit(creators, notes, id);
+            if id < recent_from && gained {
+                self.watch.push((id as u32, 0));
+            }
+        }
+        self.recent_from = recent_from;
+        if self.total != impressions {
+            // Some note outside the recent span and the watch list gained impressions.
+            // (Watched notes are up to date already, so none is added twice.)
+            self.full_visits += 1;
+            for id in 0..self.recent_from {
+                if self.visit(creators, notes, id) {
+                    self.watch.push((id as u32, 0));
+                }
+            }
+        }
+    }
+
+    /// Brings one note up to date; returns whether it gained impressions since the last visit.
+    /// A note's stage on the ladder moves only when its impressions do (`record_crossings`), so
+    /// a note whose impressions did not move has nothing else to update.
+    #[inline]
+    fn visit(&mut self, creators: &Creators, notes: &Notes, id: usize) -> bool {
+        let now = notes.counters[id]
+            .impressions
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let before = self.counted[id];
+        if now == before {
+            return false;
+        }
+        let note = &notes.list[id];
+        let gain = now.saturating_sub(before) as u64;
+        self.by_creator[note.creator as usize] += gain;
+        self.total += gain;
+        self.counted[id] = now;
+        let newcomer = creators.list[note.creator as usize].initial_followers == 0;
+        let broke_out = newcomer && note.max_stage >= 2;
+        if broke_out && !self.broke_out[id] {
+            self.newcomer_breakouts += 1;
+            self.broke_out[id] = true;
+        }
+        true
+    }
+
+    /// Impressions received by each creator, as of the last update.
+    pub fn creator_impressions(&self) -> Vec<f64> {
+        self.by_creator.iter().map(|&n| n as f64).collect()
+    }
 }
 
 /// The parts of the world a metrics sample reads.
@@ -145,7 +265,6 @@ pub fn creator_impressions(creators: &Creators, notes: &Notes) -> Vec<f64> {
     out
 }
 
-/// Computes a row for the world as it is after `clock.tick` ticks.
 /// Computes a row for the world as it is after `clock.tick` ticks, and the impressions per
 /// creator it was computed from. `day_ago` holds each creator's impressions 24 hours earlier
 /// (shorter at the start of a run).
@@ -154,6 +273,7 @@ pub fn sample(
     clock: &Clock,
     previous: Option<&MetricsRow>,
     day_ago: Option<&[f64]>,
+    tally: &mut NoteTally,
 ) -> (MetricsRow, Vec<f64>) {
     let Platform {
         viewers,
@@ -162,7 +282,8 @@ pub fn sample(
         notes,
         stats,
     } = platform;
-    let impressions = creator_impressions(creators, notes);
+    tally.update(creators, notes, clock, stats.impressions);
+    let impressions = tally.creator_impressions();
     let last_day: Vec<f64> = impressions
         .iter()
         .enumerate()
@@ -175,18 +296,9 @@ pub fn sample(
         .iter()
         .map(|c| c.initial_followers as f64)
         .collect();
-    let (mut newcomer_notes, mut newcomer_breakouts) = (0u32, 0u32);
-    let mut notes_by_archetype = [0u64; 5];
-    for note in &notes.list {
-        let creator = &creators.list[note.creator as usize];
-        notes_by_archetype[creator.archetype.index()] += 1;
-        if creator.initial_followers == 0 {
-            newcomer_notes += 1;
-            // The common yardstick: the ladder bracket the note's impressions reached.
-            newcomer_breakouts += (note.max_stage >= 2) as u32;
-        }
-    }
-    let exposure = archetype_exposure(creators, &impressions, &notes_by_archetype);
+    // Newcomer breakthrough is on the common yardstick: the ladder bracket a note reached.
+    let (newcomer_notes, newcomer_breakouts) = (tally.newcomer_notes, tally.newcomer_breakouts);
+    let exposure = archetype_exposure(creators, &impressions, &tally.notes_by_archetype);
     let note_meritocracy = note_meritocracy(notes, clock);
     // The sorts behind these dominate a sample at scale; spread them over the cores.
     let (
@@ -249,15 +361,19 @@ pub fn note_meritocracy(notes: &Notes, clock: &Clock) -> f64 {
     if first >= last {
         (first, last) = (0, notes.len());
     }
-    let appeal: Vec<f64> = notes.list[first..last]
+    // Ranked by integer keys: appeal is 0.01..=1 (set at posting), and the bits of positive floats sort
+    // as the floats do. The ranks are those of the values, from a cheaper sort.
+    let appeal: Vec<u32> = notes.look[first..last]
         .iter()
-        .map(|n| n.appeal as f64)
+        .map(|n| n.appeal.to_bits())
         .collect();
-    let impressions: Vec<f64> = notes.counters[first..last]
+    let impressions: Vec<u32> = notes.counters[first..last]
         .iter()
-        .map(|c| c.impressions.load(std::sync::atomic::Ordering::Relaxed) as f64)
+        .map(|c| c.impressions.load(std::sync::atomic::Ordering::Relaxed))
         .collect();
-    spearman(&appeal, &impressions)
+    let (appeal, impressions) =
+        rayon::join(|| ranks_of_keys(&appeal), || ranks_of_keys(&impressions));
+    pearson(&appeal, &impressions)
 }
 
 /// Each archetype's share of notes and of impressions, and its creators' mean skill (NaN for
@@ -306,6 +422,7 @@ pub fn measure(
     let mut after = clock.clone();
     after.tick = done;
     let day = clock.hours_to_ticks(24.0);
+    let history = &mut *history;
     while history.recent.len() > 1 && history.recent[1].0 + day <= done {
         history.recent.pop_front();
     }
@@ -314,7 +431,88 @@ pub fn measure(
         .front()
         .filter(|(tick, _)| tick + day <= done)
         .map(|(_, v)| v.as_slice());
-    let (row, impressions) = sample(&platform, &after, history.rows.last(), day_ago);
+    let (row, impressions) = sample(
+        &platform,
+        &after,
+        history.rows.last(),
+        day_ago,
+        &mut history.tally,
+    );
     history.rows.push(row);
     history.recent.push_back((done, impressions));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{run_ticks, simulation_app};
+    use std::sync::atomic::Ordering::Relaxed;
+
+    /// What the tally keeps, computed the slow way from every note.
+    fn scan(world: &World) -> (Vec<f64>, [u64; 5], u32, u32) {
+        let creators = world.resource::<Creators>();
+        let notes = world.resource::<Notes>();
+        let mut by_archetype = [0u64; 5];
+        let (mut newcomer, mut breakouts) = (0, 0);
+        for note in &notes.list {
+            let creator = &creators.list[note.creator as usize];
+            by_archetype[creator.archetype.index()] += 1;
+            if creator.initial_followers == 0 {
+                newcomer += 1;
+                breakouts += (note.max_stage >= 2) as u32;
+            }
+        }
+        (
+            creator_impressions(creators, notes),
+            by_archetype,
+            newcomer,
+            breakouts,
+        )
+    }
+
+    fn tallied(world: &World) -> (Vec<f64>, [u64; 5], u32, u32) {
+        let t = &world.resource::<MetricsHistory>().tally;
+        (
+            t.creator_impressions(),
+            t.notes_by_archetype,
+            t.newcomer_notes,
+            t.newcomer_breakouts,
+        )
+    }
+
+    #[test]
+    fn the_tally_matches_a_scan_of_every_note_at_every_sample() {
+        let mut s = crate::scenario::load(std::path::Path::new("scenarios/baseline.ron")).unwrap();
+        s.viewers.count = 3000;
+        s.days = 30.0;
+        let mut app = simulation_app(s);
+        let per_sample = app.world().resource::<Clock>().hours_to_ticks(1.0);
+        for hour in 0..30 * 24 {
+            run_ticks(&mut app, per_sample);
+            assert_eq!(tallied(app.world()), scan(app.world()), "hour {hour}");
+            if hour == 20 * 24 {
+                // An old note no sample would visit gains impressions (as a share read in an
+                // inbox weeks later would): the next sample must notice and visit every note.
+                let world = app.world_mut();
+                world.resource::<Notes>().counters[3]
+                    .impressions
+                    .fetch_add(5, Relaxed);
+                world.resource_mut::<TickStats>().impressions += 5;
+            }
+        }
+        let tally = &app.world().resource::<MetricsHistory>().tally;
+        assert!(tally.full_visits >= 1, "{tally:?}");
+        // The recent span keeps the work per sample small: most notes are not visited.
+        let notes = app.world().resource::<Notes>().len();
+        assert!(
+            tally.recent_from > notes / 3,
+            "{} of {notes}",
+            tally.recent_from
+        );
+        assert!(
+            tally.watch.len() < notes / 10,
+            "{} of {notes}",
+            tally.watch.len()
+        );
+    }
 }
