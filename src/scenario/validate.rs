@@ -16,10 +16,8 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Bytes a viewer costs in memory, with its share of follow lists and feed buffers.
-pub const BYTES_PER_VIEWER: u64 = 420;
-/// Largest memory a population may ask for; beyond it the run would swap or be killed.
-pub const MEMORY_LIMIT_BYTES: u64 = 12 << 30;
+/// Whether a run fits in this machine's memory is checked apart from these range checks, against
+/// what the machine has (`crate::memory`).
 pub const MAX_VIEWERS: u32 = 25_000_000;
 
 struct Checker {
@@ -152,23 +150,6 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.push(
             "creators",
             format!("{creators} creators but only {} viewers; creators are users, expected at most viewers.count", v.count),
-        );
-    }
-    let initial_follows: f64 = s
-        .creators
-        .iter()
-        .map(|g| g.count as f64 * g.followers.mean().max(0.0).min(v.count as f64))
-        .sum();
-    let bytes = v.count as f64 * BYTES_PER_VIEWER as f64 + initial_follows * 4.0;
-    if bytes > MEMORY_LIMIT_BYTES as f64 {
-        c.push(
-            "viewers.count",
-            format!(
-                "population too large for memory: about {:.1} GiB needed, limit {} GiB \
-                 (fewer viewers or fewer initial followers)",
-                bytes / (1u64 << 30) as f64,
-                MEMORY_LIMIT_BYTES >> 30
-            ),
         );
     }
 
@@ -343,6 +324,9 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         );
     }
 
+    // Each `Set` is checked on a copy of the scenario without its timeline and lesson, made once:
+    // a fresh copy of the whole scenario per event would make checking events x timeline.
+    let mut untimed: Option<Scenario> = None;
     for (i, event) in s.timeline.iter().enumerate() {
         let path = format!("timeline[{i}]");
         if !(event.day.is_finite() && event.day >= 0.0) {
@@ -354,8 +338,8 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         match &event.action {
             Action::SwitchPolicy(_) => {}
             Action::Set { path: field, value } => {
-                let mut copy = s.clone();
-                copy.timeline.clear();
+                let base = untimed.get_or_insert_with(|| without_timeline(s));
+                let mut copy = base.clone();
                 match apply_override(&mut copy, field, value) {
                     Err(message) => c.push(format!("{path}.action"), message),
                     Ok(()) => {
@@ -374,6 +358,41 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         }
     }
     c.problems
+}
+
+/// A copy of `s` without its timeline and lesson, made without copying them.
+fn without_timeline(s: &Scenario) -> Scenario {
+    // Every field by name: a new field must be decided on here.
+    let Scenario {
+        name,
+        lesson: _,
+        seed,
+        population_seed,
+        tick_minutes,
+        days,
+        sample_every_hours,
+        topics,
+        viewers,
+        behaviour,
+        creators,
+        recommender,
+        timeline: _,
+    } = s;
+    Scenario {
+        name: name.clone(),
+        lesson: String::new(),
+        seed: *seed,
+        population_seed: *population_seed,
+        tick_minutes: *tick_minutes,
+        days: *days,
+        sample_every_hours: *sample_every_hours,
+        topics: *topics,
+        viewers: viewers.clone(),
+        behaviour: behaviour.clone(),
+        creators: creators.clone(),
+        recommender: recommender.clone(),
+        timeline: Vec::new(),
+    }
 }
 
 fn check_group(c: &mut Checker, path: &str, g: &CreatorGroup, topics: u32) {
