@@ -1,5 +1,6 @@
 //! The command line: `feedlab run`, `feedlab validate` and `feedlab gui`.
 
+use crate::memory;
 use crate::metrics::collector::{MetricsHistory, MetricsRow};
 use crate::metrics::estimate;
 use crate::output::{ResultSet, RunInfo, json_num, num, run_files, write_results};
@@ -137,7 +138,22 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
         s.days = ticks as f64 * s.tick_minutes as f64 / 1440.0;
     }
     scenario::check(path, &s)?;
+    check_memory(path, &s, 1)?;
     Ok(s)
+}
+
+/// Refuses a run of `worlds` worlds side by side that would not fit in the memory this machine
+/// has (see `crate::memory`), with the numbers. Skipped where the memory cannot be read.
+pub fn check_memory(path: &Path, s: &Scenario, worlds: u32) -> Result<(), ScenarioError> {
+    let Some(limit) = memory::available() else {
+        return Ok(());
+    };
+    memory::check(s, worlds, &limit)
+        .map(|_| ())
+        .map_err(|message| ScenarioError::Memory {
+            path: path.to_path_buf(),
+            message,
+        })
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -159,6 +175,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
         builder = builder.num_threads(n);
     }
     let pool = builder.build()?;
+    if let Some(n) = args.replicates {
+        // Replicates run as many worlds at once as there are threads.
+        let worlds = n.min(pool.current_num_threads() as u32);
+        check_memory(&args.scenario, &scenario, worlds)?;
+    }
     match args.replicates {
         None => pool.install(|| run_once(&scenario, args, pool.current_num_threads())),
         Some(n) => run_replicates(&scenario, args, n, &pool),
@@ -394,15 +415,16 @@ pub fn replicates_table(finals: &[MetricsRow]) -> String {
 pub fn validate(files: &[PathBuf]) -> Result<()> {
     let mut failed = 0;
     for file in files {
-        match scenario::load(file) {
+        match scenario::load(file).and_then(|s| check_memory(file, &s, 1).map(|_| s)) {
             Ok(s) => println!(
-                "{}: ok ({}: {} viewers, {} creators, {} days, policy {})",
+                "{}: ok ({}: {} viewers, {} creators, {} days, policy {}; memory {})",
                 file.display(),
                 s.name,
                 s.viewers.count,
                 s.creator_count(),
                 s.days,
-                s.recommender.policy
+                s.recommender.policy,
+                memory::estimate(&s)
             ),
             Err(e) => {
                 failed += 1;

@@ -2,6 +2,7 @@
 //! RedNote) on the Bevy ECS, asking whether a feed algorithm rewards quality or size.
 
 pub mod cli;
+pub mod memory;
 pub mod metrics;
 pub mod output;
 pub mod recommender;

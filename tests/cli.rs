@@ -254,7 +254,10 @@ fn broken_unknown_and_out_of_range_scenarios_get_clear_errors_and_leave_nothing_
     expect_failure(
         &["run", &huge, "--out", o],
         &out,
-        &["population too large for memory"],
+        &[
+            "too large for memory: the run needs about 139.3 GiB",
+            "12,500,000,000 follows drawn",
+        ],
     );
 
     expect_failure(

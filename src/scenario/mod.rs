@@ -878,6 +878,9 @@ pub enum ScenarioError {
         bytes: u64,
         at_least: bool,
     },
+    /// The run would not fit in the memory this machine has (see `crate::memory`).
+    #[error("{path}: {message}")]
+    Memory { path: PathBuf, message: String },
     #[error("{path}:{line}:{col}: {message}")]
     Syntax {
         path: PathBuf,
