@@ -5,7 +5,7 @@ use crate::metrics::collector::{MetricsHistory, MetricsRow};
 use crate::metrics::estimate;
 use crate::output::{ResultSet, RunInfo, json_num, num, run_files, write_results};
 use crate::scenario::{
-    self, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment,
+    self, MAX_DAYS, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment,
 };
 use crate::sim::{Clock, SimTick, simulation_app};
 use anyhow::{Result, bail};
@@ -49,7 +49,7 @@ pub struct ScenarioOverrides {
     pub days: Option<f64>,
     /// Ticks to run instead of days.
     #[arg(long)]
-    pub ticks: Option<u32>,
+    pub ticks: Option<u64>,
     /// Random seed (replaces the scenario's `seed`).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -114,9 +114,10 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
         s.recommender.policy = policy;
     }
     for assignment in &o.set {
+        // Input repeated in a message is cut short: a value may be 64 KiB.
         let fail = |message: String| ScenarioError::Override {
-            assignment: assignment.clone(),
-            message,
+            assignment: scenario::echo(assignment).into_owned(),
+            message: scenario::echo(&message).into_owned(),
         };
         let (field, value) = parse_assignment(assignment).map_err(fail)?;
         apply_override(&mut s, &field, &value).map_err(fail)?;
@@ -129,10 +130,14 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
     }
     if let Some(ticks) = o.ticks {
         // Checked here: below, ticks become `days`, and a problem with `days` would puzzle the user.
-        if ticks == 0 {
+        let most = (MAX_DAYS * 1440.0 / s.tick_minutes.max(1) as f64).floor() as u64;
+        if ticks == 0 || ticks > most {
             return Err(ScenarioError::Flag {
                 flag: "--ticks".into(),
-                message: "0 is out of range, expected 1 or more".into(),
+                message: format!(
+                    "{ticks} is out of range, expected 1..={most} ({MAX_DAYS} days of {}-minute ticks)",
+                    s.tick_minutes
+                ),
             });
         }
         s.days = ticks as f64 * s.tick_minutes as f64 / 1440.0;

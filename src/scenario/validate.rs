@@ -18,6 +18,8 @@ impl fmt::Display for Problem {
 
 /// Whether a run fits in this machine's memory is checked apart from these range checks, against
 /// what the machine has (`crate::memory`).
+/// Longest run, in simulated days.
+pub const MAX_DAYS: f64 = 3650.0;
 pub const MAX_VIEWERS: u32 = 25_000_000;
 
 struct Checker {
@@ -101,7 +103,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         problems: Vec::new(),
     };
     c.count("tick_minutes", s.tick_minutes as u64, 1, 1440);
-    c.positive("days", s.days, 3650.0);
+    c.positive("days", s.days, MAX_DAYS);
     c.positive("sample_every_hours", s.sample_every_hours, 24.0 * 365.0);
     c.count("topics", s.topics as u64, 1, 64);
 
@@ -341,12 +343,15 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
                 let base = untimed.get_or_insert_with(|| without_timeline(s));
                 let mut copy = base.clone();
                 match apply_override(&mut copy, field, value) {
-                    Err(message) => c.push(format!("{path}.action"), message),
+                    Err(message) => c.push(format!("{path}.action"), super::echo(&message)),
                     Ok(()) => {
                         for p in validate(&copy) {
                             c.push(
                                 format!("{path}.action"),
-                                format!("after setting {field}={value}: {p}"),
+                                format!(
+                                    "after setting {}: {p}",
+                                    super::echo(&format!("{field}={value}"))
+                                ),
                             );
                         }
                     }
