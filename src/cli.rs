@@ -116,8 +116,8 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
     for assignment in &o.set {
         // Input repeated in a message is cut short: a value may be 64 KiB.
         let fail = |message: String| ScenarioError::Override {
-            assignment: scenario::echo(assignment).into_owned(),
-            message: scenario::echo(&message).into_owned(),
+            assignment: scenario::echo(assignment, scenario::MAX_ECHO_CHARS).into_owned(),
+            message: scenario::echo(&message, scenario::MAX_MESSAGE_CHARS).into_owned(),
         };
         let (field, value) = parse_assignment(assignment).map_err(fail)?;
         apply_override(&mut s, &field, &value).map_err(fail)?;

@@ -6,8 +6,8 @@ mod overrides;
 mod validate;
 
 pub use limits::{
-    MAX_CREATOR_GROUPS, MAX_ECHO_CHARS, MAX_FILE_BYTES, MAX_OVERRIDE_VALUE_BYTES, MAX_STRING_BYTES,
-    MAX_STRING_ESCAPES, MAX_TIMELINE_EVENTS, echo,
+    MAX_CREATOR_GROUPS, MAX_ECHO_CHARS, MAX_FILE_BYTES, MAX_MESSAGE_CHARS,
+    MAX_OVERRIDE_VALUE_BYTES, MAX_STRING_BYTES, MAX_STRING_ESCAPES, MAX_TIMELINE_EVENTS, echo,
 };
 pub use overrides::{apply_override, parse_assignment};
 pub use validate::{MAX_DAYS, Problem, validate};

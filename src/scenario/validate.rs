@@ -343,14 +343,17 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
                 let base = untimed.get_or_insert_with(|| without_timeline(s));
                 let mut copy = base.clone();
                 match apply_override(&mut copy, field, value) {
-                    Err(message) => c.push(format!("{path}.action"), super::echo(&message)),
+                    Err(message) => c.push(
+                        format!("{path}.action"),
+                        super::echo(&message, super::MAX_MESSAGE_CHARS),
+                    ),
                     Ok(()) => {
                         for p in validate(&copy) {
                             c.push(
                                 format!("{path}.action"),
                                 format!(
                                     "after setting {}: {p}",
-                                    super::echo(&format!("{field}={value}"))
+                                    super::echo(&format!("{field}={value}"), super::MAX_ECHO_CHARS)
                                 ),
                             );
                         }
