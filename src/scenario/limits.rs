@@ -6,8 +6,8 @@
 //!   about (escapes × length): a `name` of a million `\n` (2 MB) took 76 s. Capping the length and
 //!   the escapes of each string bounds that cost per input byte, so parsing stays linear in the
 //!   file size (a 4 MiB file made entirely of strings at both limits: 0.4-0.6 s with checking).
-//! - Checking a timeline `Set` event re-applies it to a copy of the whole scenario and checks the
-//!   copy, so checking costs about (events × scenario size): 2,000 creator groups and 2,000 events,
+//! - Checking a timeline `Set` event re-applies it to a copy of the scenario (without its timeline)
+//!   and checks the copy, so checking costs about (events × groups): 2,000 creator groups and 2,000 events,
 //!   a 140 KB file, took 22 s. Capping both lists bounds it (0.5-0.8 s for a 4 MiB file of
 //!   long events and groups at their limits, on a busy 2-core machine).
 //!
