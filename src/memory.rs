@@ -247,15 +247,17 @@ fn viewer_bytes() -> f64 {
 }
 
 /// Bytes of one note in the world: its record, feed record, counters, reach sketch, funnel
-/// trace (a list of stage records) and the metrics tally's two entries.
-fn note_bytes(keeps_totals: bool) -> f64 {
+/// trace (a list of stage records), the metrics tally's entries and, for the notes of the last
+/// 30 days (`window_share`), note meritocracy's two sorted keys.
+fn note_bytes(keeps_totals: bool, window_share: f64) -> f64 {
     let columns = size_of::<Note>()
         + size_of::<NoteLook>()
         + size_of::<NoteCounters>()
         + size_of::<ReachSketch>()
         + size_of::<Vec<StageRecord>>()
         + size_of::<u32>()
-        + size_of::<bool>();
+        + 2 * size_of::<bool>();
+    let window = window_share * 2.0 * size_of::<u64>() as f64;
     // A trace list's first block holds four records.
     let trace = 4.0 * size_of::<StageRecord>() as f64 + BLOCK_OVERHEAD;
     let totals = if keeps_totals {
@@ -263,7 +265,7 @@ fn note_bytes(keeps_totals: bool) -> f64 {
     } else {
         0.0
     };
-    columns as f64 + trace + totals
+    columns as f64 + trace + totals + window
 }
 
 /// Bytes of one creator: the record, the following tab's entry, and the per-creator lists a
@@ -323,7 +325,7 @@ pub fn estimate(s: &Scenario) -> MemoryEstimate {
         part(
             Holder::Notes,
             format!("{} notes with their reach sketches", count(shape.notes)),
-            shape.notes * note_bytes(shape.keeps_totals),
+            shape.notes * note_bytes(shape.keeps_totals, (30.0 / s.days.max(1e-9)).min(1.0)),
         ),
         part(
             Holder::NoteText,

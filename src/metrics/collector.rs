@@ -123,6 +123,8 @@ pub struct MetricsHistory {
     recent: std::collections::VecDeque<(u32, Vec<f64>)>,
     /// Per-creator impressions and note counts, kept up to date sample by sample.
     tally: NoteTally,
+    /// Note meritocracy's window, kept sorted sample by sample.
+    ranked: RankedWindow,
 }
 
 /// Notes created less than this long ago are visited at every sample: every policy's candidate
@@ -148,6 +150,9 @@ pub struct NoteTally {
     counted: Vec<u32>,
     /// Whether each note was a newcomer's note at stage >= 2 when last visited.
     broke_out: Vec<bool>,
+    /// Notes that gained impressions in the last update, and a flag per note for them.
+    gained: Vec<u32>,
+    gained_flag: Vec<bool>,
     /// Impressions per creator: the sum of `counted` over the creator's notes.
     by_creator: Vec<u64>,
     /// Sum of `counted`.
@@ -171,6 +176,11 @@ impl NoteTally {
         let known = self.counted.len();
         self.counted.resize(notes.len(), 0);
         self.broke_out.resize(notes.len(), false);
+        for &id in &self.gained {
+            self.gained_flag[id as usize] = false;
+        }
+        self.gained.clear();
+        self.gained_flag.resize(notes.len(), false);
         for note in &notes.list[known..] {
             let creator = &creators.list[note.creator as usize];
             self.notes_by_archetype[creator.archetype.index()] += 1;
@@ -228,6 +238,10 @@ impl NoteTally {
         self.by_creator[note.creator as usize] += gain;
         self.total += gain;
         self.counted[id] = now;
+        if !self.gained_flag[id] {
+            self.gained_flag[id] = true;
+            self.gained.push(id as u32);
+        }
         let newcomer = creators.list[note.creator as usize].initial_followers == 0;
         let broke_out = newcomer && note.max_stage >= 2;
         if broke_out && !self.broke_out[id] {
@@ -273,7 +287,7 @@ pub fn sample(
     clock: &Clock,
     previous: Option<&MetricsRow>,
     day_ago: Option<&[f64]>,
-    tally: &mut NoteTally,
+    (tally, ranked): (&mut NoteTally, &mut RankedWindow),
 ) -> (MetricsRow, Vec<f64>) {
     let Platform {
         viewers,
@@ -299,7 +313,8 @@ pub fn sample(
     // Newcomer breakthrough is on the common yardstick: the ladder bracket a note reached.
     let (newcomer_notes, newcomer_breakouts) = (tally.newcomer_notes, tally.newcomer_breakouts);
     let exposure = archetype_exposure(creators, &impressions, &tally.notes_by_archetype);
-    let note_meritocracy = note_meritocracy(notes, clock);
+    let (first, last) = note_window(notes, clock);
+    let note_meritocracy = ranked.spearman(notes, tally, first, last);
     // The sorts behind these dominate a sample at scale; spread them over the cores.
     let (
         (impression_ranks, skill_ranks),
@@ -351,18 +366,26 @@ pub fn sample(
     (row, impressions)
 }
 
-/// Spearman between note appeal and note impressions over notes between `NOTE_MIN_AGE_HOURS`
-/// and `NOTE_MAX_AGE_HOURS` old (all notes while none is old enough); NaN without variation.
-pub fn note_meritocracy(notes: &Notes, clock: &Clock) -> f64 {
+/// The notes `note_meritocracy` ranks: those between `NOTE_MIN_AGE_HOURS` and
+/// `NOTE_MAX_AGE_HOURS` old, or every note while none is old enough.
+pub fn note_window(notes: &Notes, clock: &Clock) -> (usize, usize) {
     let now = clock.tick;
     let young = now.saturating_sub(clock.hours_to_ticks(NOTE_MIN_AGE_HOURS));
     let old = now.saturating_sub(clock.hours_to_ticks(NOTE_MAX_AGE_HOURS));
-    let (mut first, mut last) = (notes.first_since(old), notes.first_since(young + 1));
+    let (first, last) = (notes.first_since(old), notes.first_since(young + 1));
     if first >= last {
-        (first, last) = (0, notes.len());
+        (0, notes.len())
+    } else {
+        (first, last)
     }
-    // Ranked by integer keys: appeal is 0.01..=1 (set at posting), and the bits of positive floats sort
-    // as the floats do. The ranks are those of the values, from a cheaper sort.
+}
+
+/// Spearman between note appeal and note impressions over `note_window`; NaN without
+/// variation. (Samples compute the same number incrementally, see `RankedWindow`.)
+pub fn note_meritocracy(notes: &Notes, clock: &Clock) -> f64 {
+    let (first, last) = note_window(notes, clock);
+    // Ranked by integer keys: appeal is 0.01..=1 (set at posting), and the bits of positive
+    // floats sort as the floats do. The ranks are those of the values, from a cheaper sort.
     let appeal: Vec<u32> = notes.look[first..last]
         .iter()
         .map(|n| n.appeal.to_bits())
@@ -374,6 +397,100 @@ pub fn note_meritocracy(notes: &Notes, clock: &Clock) -> f64 {
     let (appeal, impressions) =
         rayon::join(|| ranks_of_keys(&appeal), || ranks_of_keys(&impressions));
     pearson(&appeal, &impressions)
+}
+
+/// `note_meritocracy`'s window kept sorted by appeal and by impressions from one sample to the
+/// next: a sample drops the notes that left the window, and merges in the notes that entered it
+/// or gained impressions (few: most notes of the last 30 days have stopped moving), instead of
+/// sorting 30 days of notes twice. Keys are `value << 32 | note id`, so the order, and the ranks,
+/// are exactly those of a sort of the window.
+#[derive(Clone, Default, Debug)]
+pub struct RankedWindow {
+    first: usize,
+    last: usize,
+    by_appeal: Vec<u64>,
+    by_impressions: Vec<u64>,
+}
+
+const ID_BITS: u64 = 0xFFFF_FFFF;
+
+impl RankedWindow {
+    /// Spearman between appeal and impressions over notes `first..last`. `tally` was just
+    /// updated: its counts are every note's impressions, and it lists the notes that gained.
+    pub fn spearman(&mut self, notes: &Notes, tally: &NoteTally, first: usize, last: usize) -> f64 {
+        let appeal_key = |id: usize| ((notes.look[id].appeal.to_bits() as u64) << 32) | id as u64;
+        let impressions_key = |id: usize| ((tally.counted[id] as u64) << 32) | id as u64;
+        if first < self.first || last < self.last {
+            // The window moved back (the start of a run): sort it afresh.
+            self.by_appeal = (first..last).map(appeal_key).collect();
+            self.by_impressions = (first..last).map(impressions_key).collect();
+            self.by_appeal.sort_unstable();
+            self.by_impressions.sort_unstable();
+        } else {
+            let entered = self.last..last;
+            let mut fresh: Vec<u64> = entered.clone().map(appeal_key).collect();
+            fresh.sort_unstable();
+            self.by_appeal.retain(|&k| (k & ID_BITS) as usize >= first);
+            self.by_appeal = merge(&self.by_appeal, &fresh);
+            let moved = tally
+                .gained
+                .iter()
+                .map(|&id| id as usize)
+                .filter(|&id| id >= first && id < self.last);
+            let mut fresh: Vec<u64> = moved.chain(entered).map(impressions_key).collect();
+            fresh.sort_unstable();
+            self.by_impressions.retain(|&k| {
+                let id = (k & ID_BITS) as usize;
+                id >= first && !tally.gained_flag[id]
+            });
+            self.by_impressions = merge(&self.by_impressions, &fresh);
+        }
+        (self.first, self.last) = (first, last);
+        let (appeal, impressions) = rayon::join(
+            || ranks_of_sorted(&self.by_appeal, first, last),
+            || ranks_of_sorted(&self.by_impressions, first, last),
+        );
+        pearson(&appeal, &impressions)
+    }
+}
+
+/// Two sorted lists as one.
+fn merge(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// Ranks of notes `first..last` from their sorted `value << 32 | id` keys, ties sharing the
+/// average of the ranks they span (as `ranks`).
+fn ranks_of_sorted(sorted: &[u64], first: usize, last: usize) -> Vec<f64> {
+    debug_assert_eq!(sorted.len(), last - first);
+    let mut out = vec![0.0; last - first];
+    let mut i = 0;
+    while i < sorted.len() {
+        let value = sorted[i] >> 32;
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j + 1] >> 32 == value {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &sorted[i..=j] {
+            out[(k & ID_BITS) as usize - first] = rank;
+        }
+        i = j + 1;
+    }
+    out
 }
 
 /// Each archetype's share of notes and of impressions, and its creators' mean skill (NaN for
@@ -436,7 +553,7 @@ pub fn measure(
         &after,
         history.rows.last(),
         day_ago,
-        &mut history.tally,
+        (&mut history.tally, &mut history.ranked),
     );
     history.rows.push(row);
     history.recent.push_back((done, impressions));
@@ -481,15 +598,28 @@ mod tests {
     }
 
     #[test]
-    fn the_tally_matches_a_scan_of_every_note_at_every_sample() {
+    fn the_tally_and_the_ranked_window_match_a_scan_of_every_note_at_every_sample() {
         let mut s = crate::scenario::load(std::path::Path::new("scenarios/baseline.ron")).unwrap();
-        s.viewers.count = 3000;
-        s.days = 30.0;
+        // Past 30 days, so notes leave note meritocracy's window too.
+        s.viewers.count = 2000;
+        s.days = 34.0;
         let mut app = simulation_app(s);
         let per_sample = app.world().resource::<Clock>().hours_to_ticks(1.0);
-        for hour in 0..30 * 24 {
+        for hour in 0..34 * 24 {
             run_ticks(&mut app, per_sample);
             assert_eq!(tallied(app.world()), scan(app.world()), "hour {hour}");
+            let world = app.world();
+            let direct = note_meritocracy(world.resource::<Notes>(), world.resource::<Clock>());
+            let sampled = world
+                .resource::<MetricsHistory>()
+                .rows
+                .last()
+                .unwrap()
+                .note_meritocracy;
+            assert!(
+                direct.to_bits() == sampled.to_bits(),
+                "hour {hour}: {direct} sorted afresh, {sampled} kept sorted"
+            );
             if hour == 20 * 24 {
                 // An old note no sample would visit gains impressions (as a share read in an
                 // inbox weeks later would): the next sample must notice and visit every note.
