@@ -148,12 +148,21 @@ fn a_run_that_would_not_fit_is_refused_with_the_numbers() {
         }
         assert!(!out.exists());
     }
-    // Replicates run worlds side by side: one baseline world fits in 12 MiB, four at once do not.
+    // Replicates run worlds side by side: with room for one baseline world, four at once do not fit.
+    let one = load_scenario(
+        Path::new("scenarios/baseline.ron"),
+        &ScenarioOverrides {
+            days: Some(0.1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let room = format!("{:.0}", estimate(&one).total() / (1 << 20) as f64 + 2.0);
     let o = Command::new(BIN)
         .args(["run", "scenarios/baseline.ron", "--days", "0.1", "--quiet"])
         .args(["--replicates", "4", "--threads", "4"])
         .args(["--out", out.to_str().unwrap()])
-        .env(MEMORY_LIMIT_VAR, "12")
+        .env(MEMORY_LIMIT_VAR, &room)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
@@ -162,7 +171,7 @@ fn a_run_that_would_not_fit_is_refused_with_the_numbers() {
     let o = Command::new(BIN)
         .args(["run", "scenarios/baseline.ron", "--days", "0.1", "--quiet"])
         .args(["--out", out.to_str().unwrap()])
-        .env(MEMORY_LIMIT_VAR, "12")
+        .env(MEMORY_LIMIT_VAR, &room)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
