@@ -72,12 +72,12 @@ impl ResultSet {
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("cannot create output directory {}", parent.display()))?;
         remove_stale_siblings(&parent, &name);
-        let pid = std::process::id();
-        let tmp = parent.join(format!(".{name}.tmp-{pid}"));
+        let me = process_tag();
+        let tmp = parent.join(format!(".{name}.tmp-{me}"));
         let _ = std::fs::remove_dir_all(&tmp);
         let outcome = self
             .write_into(&tmp)
-            .and_then(|()| swap_in(&tmp, dir, &parent.join(format!(".{name}.old-{pid}")), fs));
+            .and_then(|()| swap_in(&tmp, dir, &parent.join(format!(".{name}.old-{me}")), fs));
         // Whatever failed, no temporary folder is left behind (after a successful exchange `tmp`
         // holds the previous results).
         let _ = std::fs::remove_dir_all(&tmp);
@@ -168,22 +168,50 @@ fn test_pause() {
     }
 }
 
-/// Removes temporary siblings (`.NAME.tmp-PID`, `.NAME.old-PID`) left by runs that were killed:
-/// those whose process no longer exists.
+/// This process in temporary names: `PID@HOST`, so that runs on several machines writing into
+/// one shared folder (a cluster's batch jobs) can tell whose leftovers are whose.
+fn process_tag() -> String {
+    let pid = std::process::id();
+    match hostname() {
+        Some(host) => format!("{pid}@{host}"),
+        None => pid.to_string(),
+    }
+}
+
+fn hostname() -> Option<String> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let host = host.trim();
+    (!host.is_empty() && !host.contains(['/', '\\'])).then(|| host.to_string())
+}
+
+/// Removes temporary siblings (`.NAME.tmp-PID@HOST`, `.NAME.old-PID@HOST`) left by runs of this
+/// machine that were killed: those whose process no longer exists.
 fn remove_stale_siblings(parent: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
+    let host = hostname();
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().into_owned();
-        let pid = [format!(".{name}.tmp-"), format!(".{name}.old-")]
+        let Some(tag) = [format!(".{name}.tmp-"), format!(".{name}.old-")]
             .iter()
-            .find_map(|prefix| file.strip_prefix(prefix.as_str()))
-            .and_then(|pid| pid.parse::<u32>().ok());
-        if let Some(pid) = pid
+            .find_map(|prefix| file.strip_prefix(prefix.as_str()).map(String::from))
+        else {
+            continue;
+        };
+        let (pid, their_host) = match tag.split_once('@') {
+            Some((pid, h)) => (pid, Some(h.to_string())),
+            None => (tag.as_str(), None),
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if their_host == host
             && pid != std::process::id()
             && !Path::new(&format!("/proc/{pid}")).exists()
-            && Path::new("/proc/self").exists()
         {
             let _ = std::fs::remove_dir_all(entry.path());
         }
@@ -557,19 +585,24 @@ mod tests {
     fn folders_left_by_killed_runs_are_removed_by_the_next_one() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("results");
-        // No process has this id (ids stay below 2^22 on Linux); one that runs is kept.
-        let dead = root.path().join(".results.tmp-4294967295");
-        let alive = root.path().join(format!(
-            ".results.old-{}",
+        // No process has this id (ids stay below 2^22 on Linux); one that runs is kept, and so
+        // is one from another machine (a shared folder on a cluster).
+        let host = hostname().unwrap_or_default();
+        let at = |tag: String| root.path().join(tag);
+        let dead = at(format!(".results.tmp-4294967295@{host}"));
+        let alive = at(format!(
+            ".results.old-{}@{host}",
             std::os::unix::process::parent_id()
         ));
-        let other = root.path().join(".other.tmp-4294967295");
-        for folder in [&dead, &alive, &other] {
+        let elsewhere = at(".results.tmp-4294967295@another-node".into());
+        let other = at(format!(".other.tmp-4294967295@{host}"));
+        for folder in [&dead, &alive, &elsewhere, &other] {
             std::fs::create_dir_all(folder).unwrap();
         }
         set("1").commit(&dir).unwrap();
         assert!(!dead.exists());
         assert!(alive.exists(), "a running process's folder is kept");
+        assert!(elsewhere.exists(), "another machine's folder is kept");
         assert!(
             other.exists(),
             "another folder's leftovers are not this run's business"
