@@ -1,6 +1,7 @@
 //! The command line: `feedlab run`, `feedlab validate` and `feedlab gui` (`compare`, `sweep` and
 //! `merge` live in their own modules).
 
+use crate::memory;
 use crate::output::{run_files, write_results};
 use crate::scenario::{self, Scenario};
 use anyhow::{Result, bail};
@@ -8,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 pub use crate::runs::{
-    ScenarioOverrides, last_row, load_scenario, progress_bar, replicate_scenarios, replicates_csv,
-    replicates_set, replicates_summary, replicates_table, simulate,
+    ScenarioOverrides, check_memory, last_row, load_scenario, progress_bar, replicate_scenarios,
+    replicates_csv, replicates_set, replicates_summary, replicates_table, simulate,
 };
 
 pub const DEFAULT_SCENARIO: &str = "scenarios/baseline.ron";
@@ -94,6 +95,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
         bail!("--replicates: expected 1..=10000");
     }
     let pool = crate::batch::thread_pool(args.threads)?;
+    if let Some(n) = args.replicates {
+        // Replicates run as many worlds at once as there are threads.
+        let worlds = n.min(pool.current_num_threads() as u32);
+        check_memory(&args.scenario, &scenario, worlds)?;
+    }
     match args.replicates {
         None => pool.install(|| run_once(&scenario, args, pool.current_num_threads())),
         Some(n) => run_replicates(&scenario, args, n, &pool),
@@ -165,15 +171,16 @@ fn run_replicates(
 pub fn validate(files: &[PathBuf]) -> Result<()> {
     let mut failed = 0;
     for file in files {
-        match scenario::load(file) {
+        match scenario::load(file).and_then(|s| check_memory(file, &s, 1).map(|_| s)) {
             Ok(s) => println!(
-                "{}: ok ({}: {} viewers, {} creators, {} days, policy {})",
+                "{}: ok ({}: {} viewers, {} creators, {} days, policy {}; memory {})",
                 file.display(),
                 s.name,
                 s.viewers.count,
                 s.creator_count(),
                 s.days,
-                s.recommender.policy
+                s.recommender.policy,
+                memory::estimate(&s)
             ),
             Err(e) => {
                 failed += 1;

@@ -11,8 +11,8 @@ use crate::metrics::collector::MetricsRow;
 use crate::metrics::estimate;
 use crate::output::{ResultSet, num, run_files};
 use crate::runs::{
-    ScenarioOverrides, last_row, load_scenario, progress_bar, replicate_scenarios, replicates_set,
-    simulate,
+    ScenarioOverrides, check_memory, last_row, load_scenario, progress_bar, replicate_scenarios,
+    replicates_set, simulate,
 };
 use crate::scenario::Scenario;
 use anyhow::{Result, bail};
@@ -34,7 +34,7 @@ pub struct CompareArgs {
     pub days: Option<f64>,
     /// Ticks to run instead of days.
     #[arg(long)]
-    pub ticks: Option<u32>,
+    pub ticks: Option<u64>,
     /// Random seed (replaces the scenario's `seed`).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -94,6 +94,8 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let pool = thread_pool(args.threads)?;
     let threads = pool.current_num_threads();
     let n = a.runs.len();
+    // As many worlds at once as there are threads; both sides share one population.
+    check_memory(&args.scenario, &a.scenario, (2 * n).min(threads) as u32)?;
     let ticks = (a.scenario.total_ticks() as u64 + b.scenario.total_ticks() as u64) * n as u64;
     let bar = progress_bar(
         args.quiet,

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod cli;
 pub mod compare;
 pub mod feed;
+pub mod memory;
 pub mod metrics;
 pub mod output;
 pub mod population;

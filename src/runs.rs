@@ -2,11 +2,12 @@
 //! a scenario, building and running a world with a progress bar, replicate seeds and their
 //! summaries. Below the commands, so none of them imports another.
 
+use crate::memory;
 use crate::metrics::collector::{MetricsHistory, MetricsRow};
 use crate::metrics::estimate;
 use crate::output::{ResultSet, RunInfo, json_num, num};
 use crate::scenario::{
-    self, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment,
+    self, MAX_DAYS, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment,
 };
 use crate::sim::{Clock, SimTick};
 use crate::simulation::simulation_app;
@@ -25,7 +26,7 @@ pub struct ScenarioOverrides {
     pub days: Option<f64>,
     /// Ticks to run instead of days.
     #[arg(long)]
-    pub ticks: Option<u32>,
+    pub ticks: Option<u64>,
     /// Random seed (replaces the scenario's `seed`).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -58,9 +59,10 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
         s.recommender.policy = policy;
     }
     for assignment in &o.set {
+        // Input repeated in a message is cut short: a value may be 64 KiB.
         let fail = |message: String| ScenarioError::Override {
-            assignment: assignment.clone(),
-            message,
+            assignment: scenario::echo(assignment, scenario::MAX_ECHO_CHARS).into_owned(),
+            message: scenario::echo(&message, scenario::MAX_MESSAGE_CHARS).into_owned(),
         };
         let (field, value) = parse_assignment(assignment).map_err(fail)?;
         apply_override(&mut s, &field, &value).map_err(fail)?;
@@ -73,16 +75,35 @@ pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, Sce
     }
     if let Some(ticks) = o.ticks {
         // Checked here: below, ticks become `days`, and a problem with `days` would puzzle the user.
-        if ticks == 0 {
+        let most = (MAX_DAYS * 1440.0 / s.tick_minutes.max(1) as f64).floor() as u64;
+        if ticks == 0 || ticks > most {
             return Err(ScenarioError::Flag {
                 flag: "--ticks".into(),
-                message: "0 is out of range, expected 1 or more".into(),
+                message: format!(
+                    "{ticks} is out of range, expected 1..={most} ({MAX_DAYS} days of {}-minute ticks)",
+                    s.tick_minutes
+                ),
             });
         }
         s.days = ticks as f64 * s.tick_minutes as f64 / 1440.0;
     }
     scenario::check(path, &s)?;
+    check_memory(path, &s, 1)?;
     Ok(s)
+}
+
+/// Refuses a run of `worlds` worlds side by side that would not fit in the memory this machine
+/// has (see `crate::memory`), with the numbers. Skipped where the memory cannot be read.
+pub fn check_memory(path: &Path, s: &Scenario, worlds: u32) -> Result<(), ScenarioError> {
+    let Some(limit) = memory::available() else {
+        return Ok(());
+    };
+    memory::check(s, worlds, &limit)
+        .map(|_| ())
+        .map_err(|message| ScenarioError::Memory {
+            path: path.to_path_buf(),
+            message,
+        })
 }
 
 pub fn progress_bar(quiet: bool, total: u64, message: String) -> ProgressBar {

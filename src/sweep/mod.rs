@@ -12,8 +12,9 @@ pub mod store;
 pub mod table;
 
 use crate::batch::{run_each, thread_pool};
+use crate::memory::estimate;
 use crate::output::ResultSet;
-use crate::runs::{ScenarioOverrides, last_row, load_scenario, simulate};
+use crate::runs::{ScenarioOverrides, check_memory, last_row, load_scenario, simulate};
 use crate::scenario::{self, Scenario, apply_override};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
@@ -154,6 +155,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     );
     let finished = AtomicUsize::new(0);
     let threads = pool.current_num_threads();
+    // As many worlds at once as there are threads: the grid's largest must fit that many times.
+    let largest = pending
+        .iter()
+        .filter_map(|&r| points[grid.run(r).point].as_ref().ok())
+        .max_by(|a, b| estimate(a).total().total_cmp(&estimate(b).total()));
+    if let Some(s) = largest {
+        check_memory(&args.scenario, s, pending.len().min(threads) as u32)?;
+    }
     let start = Instant::now();
     let outcomes = run_each(pending.len(), &pool, |i| {
         let number = pending[i];
