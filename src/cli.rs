@@ -1,18 +1,17 @@
-//! The command line: `feedlab run`, `feedlab validate` and `feedlab gui`.
+//! The command line: `feedlab run`, `feedlab validate` and `feedlab gui` (`compare`, `sweep` and
+//! `merge` live in their own modules).
 
-use crate::metrics::collector::{MetricsHistory, MetricsRow};
-use crate::metrics::estimate;
-use crate::output::{ResultSet, RunInfo, json_num, num, run_files, write_results};
-use crate::scenario::{
-    self, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment,
-};
-use crate::sim::{Clock, SimTick, simulation_app};
+use crate::memory;
+use crate::output::{run_files, write_results};
+use crate::scenario::{self, Scenario};
 use anyhow::{Result, bail};
-use bevy::app::App;
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
+
+pub use crate::runs::{
+    ScenarioOverrides, check_memory, last_row, load_scenario, progress_bar, replicate_scenarios,
+    replicates_csv, replicates_set, replicates_summary, replicates_table, simulate,
+};
 
 pub const DEFAULT_SCENARIO: &str = "scenarios/baseline.ron";
 
@@ -38,27 +37,12 @@ pub enum Command {
     },
     /// Open the window on a scenario (default: scenarios/baseline.ron).
     Gui(GuiArgs),
-}
-
-/// Changes to a scenario given on the command line.
-#[derive(Args, Debug, Clone, Default)]
-pub struct ScenarioOverrides {
-    /// Simulated days to run (replaces the scenario's `days`).
-    #[arg(long, conflicts_with = "ticks")]
-    pub days: Option<f64>,
-    /// Ticks to run instead of days.
-    #[arg(long)]
-    pub ticks: Option<u32>,
-    /// Random seed (replaces the scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Run this policy instead of the scenario's (every other parameter stays the scenario's):
-    /// traffic_pool, predicted_engagement, follower_feed, popularity, random, following, blend.
-    #[arg(long)]
-    pub policy: Option<String>,
-    /// Override any field: --set recommender.following_share=0.3 (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
+    /// Run two policies on the same population and seeds; compare their final metrics.
+    Compare(crate::compare::CompareArgs),
+    /// Run a grid of parameter values times seeds (all cores, or one shard of it).
+    Sweep(crate::sweep::SweepArgs),
+    /// Join the folders of a sharded sweep into one.
+    Merge(crate::sweep::MergeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -91,53 +75,12 @@ pub struct GuiArgs {
     pub screenshot: Option<PathBuf>,
     #[arg(long, default_value_t = 300)]
     pub after_ticks: u32,
-}
-
-/// Loads a scenario and applies command-line changes, then validates the result.
-pub fn load_scenario(path: &Path, o: &ScenarioOverrides) -> Result<Scenario, ScenarioError> {
-    let mut s = scenario::load(path)?;
-    if let Some(name) = &o.policy {
-        let policy = PolicyKind::parse(name).ok_or_else(|| ScenarioError::Flag {
-            flag: format!("--policy {name}"),
-            message: format!(
-                "unknown policy, expected one of: {}",
-                PolicyKind::ALL
-                    .iter()
-                    .map(|p| p.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })?;
-        // The policy and nothing else: pool sizes, weights and every other parameter stay the
-        // scenario's, so runs under different policies are measured on the same ladder.
-        s.recommender.policy = policy;
-    }
-    for assignment in &o.set {
-        let fail = |message: String| ScenarioError::Override {
-            assignment: assignment.clone(),
-            message,
-        };
-        let (field, value) = parse_assignment(assignment).map_err(fail)?;
-        apply_override(&mut s, &field, &value).map_err(fail)?;
-    }
-    if let Some(seed) = o.seed {
-        s.seed = seed;
-    }
-    if let Some(days) = o.days {
-        s.days = days;
-    }
-    if let Some(ticks) = o.ticks {
-        // Checked here: below, ticks become `days`, and a problem with `days` would puzzle the user.
-        if ticks == 0 {
-            return Err(ScenarioError::Flag {
-                flag: "--ticks".into(),
-                message: "0 is out of range, expected 1 or more".into(),
-            });
-        }
-        s.days = ticks as f64 * s.tick_minutes as f64 / 1440.0;
-    }
-    scenario::check(path, &s)?;
-    Ok(s)
+    /// Open a sweep.csv (from `feedlab sweep` or `merge`) in the sweep view: heatmap or line plot.
+    #[arg(long, value_name = "FILE")]
+    pub sweep: Option<PathBuf>,
+    /// The metric the sweep view shows first (default: gini_impressions).
+    #[arg(long, value_name = "NAME", requires = "sweep")]
+    pub sweep_metric: Option<String>,
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -151,64 +94,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if args.replicates == Some(0) || args.replicates.is_some_and(|n| n > 10_000) {
         bail!("--replicates: expected 1..=10000");
     }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        if n == 0 {
-            bail!("--threads: expected 1 or more");
-        }
-        builder = builder.num_threads(n);
+    let pool = crate::batch::thread_pool(args.threads)?;
+    if let Some(n) = args.replicates {
+        // Replicates run as many worlds at once as there are threads.
+        let worlds = n.min(pool.current_num_threads() as u32);
+        check_memory(&args.scenario, &scenario, worlds)?;
     }
-    let pool = builder.build()?;
     match args.replicates {
         None => pool.install(|| run_once(&scenario, args, pool.current_num_threads())),
         Some(n) => run_replicates(&scenario, args, n, &pool),
     }
-}
-
-fn progress_bar(quiet: bool, total: u64, message: String) -> ProgressBar {
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(total)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:30}] {pos}/{len} ticks, {elapsed} elapsed, {eta} left",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_message(message);
-    bar
-}
-
-/// The last metrics row of a finished run.
-fn last_row(app: &App) -> MetricsRow {
-    app.world()
-        .resource::<MetricsHistory>()
-        .rows
-        .last()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Builds a world and runs every tick of it, advancing `bar` by one per tick.
-pub fn simulate(scenario: &Scenario, bar: &ProgressBar, threads: usize) -> (App, RunInfo) {
-    let start = Instant::now();
-    let mut app = simulation_app(scenario.clone());
-    let setup_seconds = start.elapsed().as_secs_f64();
-    let total = app.world().resource::<Clock>().total_ticks;
-    let sim_start = Instant::now();
-    for _ in 0..total {
-        app.world_mut().run_schedule(SimTick);
-        bar.inc(1);
-    }
-    let info = RunInfo {
-        setup_seconds,
-        simulate_seconds: sim_start.elapsed().as_secs_f64(),
-        threads,
-    };
-    (app, info)
 }
 
 fn run_once(scenario: &Scenario, args: &RunArgs, threads: usize) -> Result<()> {
@@ -241,23 +136,6 @@ fn run_once(scenario: &Scenario, args: &RunArgs, threads: usize) -> Result<()> {
     Ok(())
 }
 
-/// The scenarios of `n` replicate worlds: one population (the scenario's population seed),
-/// run seeds `seed..seed + n`.
-pub fn replicate_scenarios(scenario: &Scenario, n: u32) -> Vec<Scenario> {
-    let population_seed = scenario.population_seed();
-    (0..n as u64)
-        .map(|k| {
-            let mut s = scenario.clone();
-            s.seed = scenario.seed.wrapping_add(k);
-            s.population_seed = Some(population_seed);
-            s
-        })
-        .collect()
-}
-
-/// A finished replicate: its files and its last metrics row.
-type Finished = (ResultSet, MetricsRow);
-
 /// Runs `n` replicates, as many at once as there are threads (each also spreads its ticks over
 /// the pool), and writes them with their summary as one result set.
 fn run_replicates(
@@ -273,43 +151,14 @@ fn run_replicates(
         scenario.total_ticks() as u64 * n as u64,
         format!("{} x{n}", scenario.name),
     );
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Finished>>>> =
-        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(n as usize) {
-            scope.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(s) = scenarios.get(k) else { break };
-                    let outcome = pool.install(|| {
-                        let (app, info) = simulate(s, &bar, threads);
-                        let last = last_row(&app);
-                        run_files(app.world(), &info).map(|files| (files, last))
-                    });
-                    if let Ok(mut slot) = results[k].lock() {
-                        *slot = Some(outcome);
-                    }
-                }
-            });
-        }
+    let outcomes = crate::batch::run_each(scenarios.len(), pool, |k| {
+        let (app, info) = simulate(&scenarios[k], &bar, threads);
+        let last = last_row(&app);
+        run_files(app.world(), &info).map(|files| (files, last))
     });
     bar.finish_and_clear();
-    let mut set = ResultSet::default();
-    let mut finals = Vec::with_capacity(n as usize);
-    for (k, slot) in results.into_iter().enumerate() {
-        let outcome = slot
-            .into_inner()
-            .ok()
-            .flatten()
-            .ok_or_else(|| anyhow::anyhow!("replicate {k} did not finish"))?;
-        let (files, last) = outcome?;
-        set.nest(&format!("run-{k}"), files);
-        finals.push(last);
-    }
-    set.add("replicates.csv", replicates_csv(&scenarios, &finals));
-    let summary = replicates_summary(scenario, &scenarios, &finals);
-    set.add("summary.json", serde_json::to_string_pretty(&summary)?);
+    let runs = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+    let (set, finals) = replicates_set(scenario, &scenarios, runs)?;
     set.commit(&args.out)?;
     if !args.quiet {
         eprintln!("{}", replicates_table(&finals));
@@ -318,91 +167,20 @@ fn run_replicates(
     Ok(())
 }
 
-/// One row per replicate: run, seed, then every final metric.
-pub fn replicates_csv(scenarios: &[Scenario], finals: &[MetricsRow]) -> String {
-    let names: Vec<&str> = MetricsRow::default().fields().iter().map(|f| f.0).collect();
-    let mut out = format!("run,seed,{}\n", names.join(","));
-    for (k, (s, row)) in scenarios.iter().zip(finals).enumerate() {
-        let values: Vec<String> = row.fields().iter().map(|f| num(f.1)).collect();
-        out.push_str(&format!("{k},{},{}\n", s.seed, values.join(",")));
-    }
-    out
-}
-
-/// Mean, sd and 95% CI of every final metric over the replicates.
-pub fn replicates_summary(
-    scenario: &Scenario,
-    scenarios: &[Scenario],
-    finals: &[MetricsRow],
-) -> serde_json::Value {
-    let names: Vec<&str> = MetricsRow::default().fields().iter().map(|f| f.0).collect();
-    let mut metrics = serde_json::Map::new();
-    for (i, name) in names.iter().enumerate() {
-        let values: Vec<f64> = finals.iter().map(|r| r.fields()[i].1).collect();
-        let e = estimate(&values);
-        metrics.insert(
-            name.to_string(),
-            serde_json::json!({
-                "n": e.n,
-                "mean": json_num(e.mean),
-                "sd": json_num(e.sd),
-                "ci95_low": json_num(e.mean - e.ci95),
-                "ci95_high": json_num(e.mean + e.ci95),
-            }),
-        );
-    }
-    serde_json::json!({
-        "scenario": scenario.name,
-        "policy": scenario.recommender.policy.name(),
-        "replicates": scenarios.len(),
-        "population_seed": scenario.population_seed(),
-        "seeds": scenarios.iter().map(|s| s.seed).collect::<Vec<_>>(),
-        "confidence": "95% interval of the mean, Student's t with n - 1 degrees of freedom",
-        "metrics": serde_json::Value::Object(metrics),
-    })
-}
-
-/// The main final metrics as mean ± 95% CI, for the terminal.
-pub fn replicates_table(finals: &[MetricsRow]) -> String {
-    let mut out = format!(
-        "{:<24} {:>10} {:>10}  ({} replicates)\n",
-        "metric",
-        "mean",
-        "± 95% CI",
-        finals.len()
-    );
-    let names = [
-        "gini_impressions",
-        "meritocracy",
-        "note_meritocracy",
-        "influencer_advantage",
-        "newcomer_breakthrough",
-        "mean_satisfaction",
-    ];
-    let all = MetricsRow::default().fields();
-    for name in names {
-        let Some(i) = all.iter().position(|f| f.0 == name) else {
-            continue;
-        };
-        let e = estimate(&finals.iter().map(|r| r.fields()[i].1).collect::<Vec<_>>());
-        out.push_str(&format!("{name:<24} {:>10.4} {:>10.4}\n", e.mean, e.ci95));
-    }
-    out
-}
-
 /// Checks each file; prints every problem and returns an error when any file has one.
 pub fn validate(files: &[PathBuf]) -> Result<()> {
     let mut failed = 0;
     for file in files {
-        match scenario::load(file) {
+        match scenario::load(file).and_then(|s| check_memory(file, &s, 1).map(|_| s)) {
             Ok(s) => println!(
-                "{}: ok ({}: {} viewers, {} creators, {} days, policy {})",
+                "{}: ok ({}: {} viewers, {} creators, {} days, policy {}; memory {})",
                 file.display(),
                 s.name,
                 s.viewers.count,
                 s.creator_count(),
                 s.days,
-                s.recommender.policy
+                s.recommender.policy,
+                memory::estimate(&s)
             ),
             Err(e) => {
                 failed += 1;

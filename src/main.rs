@@ -10,6 +10,9 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => feedlab::cli::run(&args),
         Some(Command::Validate { files }) => feedlab::cli::validate(&files),
         Some(Command::Gui(args)) => gui(args),
+        Some(Command::Compare(args)) => feedlab::compare::compare(&args),
+        Some(Command::Sweep(args)) => feedlab::sweep::sweep(&args),
+        Some(Command::Merge(args)) => feedlab::sweep::merge(&args),
         None => gui(GuiArgs::default()),
     };
     match result {
@@ -23,7 +26,20 @@ fn main() -> ExitCode {
 
 #[cfg(feature = "window")]
 fn gui(args: GuiArgs) -> anyhow::Result<()> {
-    feedlab::gui::run(args)
+    let path = args
+        .scenario
+        .clone()
+        .unwrap_or_else(|| feedlab::cli::DEFAULT_SCENARIO.into());
+    let scenario = feedlab::cli::load_scenario(&path, &args.overrides)?;
+    feedlab::gui::run(feedlab::gui::GuiOptions {
+        path,
+        scenario,
+        screenshot: args.screenshot,
+        after_ticks: args.after_ticks,
+        sweep: args.sweep,
+        sweep_metric: args.sweep_metric,
+        stop_at: None,
+    })
 }
 
 #[cfg(not(feature = "window"))]

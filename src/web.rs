@@ -13,13 +13,14 @@
 //! `scenarios/baseline.ron`. The page hears about progress through `window.feedlabEvent(name,
 //! tick)` when it defines one: `first-frame`, `stopped`, `done` (headless), `error`.
 //!
-//! Threads: plain wasm32 has none. rayon's global pool falls back to running every parallel
-//! iterator on the calling thread when it cannot spawn threads (documented in rayon-core), so the
-//! simulation needs no second code path; its results do not depend on the thread count anyway.
+//! Threads: plain wasm32 has none. The simulation's parallel loops run in sequence here
+//! (`sim::par`: no rayon in this build) and Bevy's compute pool is single-threaded; results do not
+//! depend on the thread count, which the same-numbers test checks. Nothing here touches files,
+//! process ids or /proc: result folders, the memory check and the command line are native only.
 
 use crate::output::{RunInfo, run_files};
 use crate::scenario::{self, PolicyKind, Scenario, ScenarioError};
-use crate::sim::{Clock, run_ticks, simulation_app};
+use crate::simulation::Simulation;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use wasm_bindgen::JsCast;
@@ -106,14 +107,14 @@ fn open_window(query: &Query) -> Result<(), String> {
         .get("scenario")
         .map_or_else(|| PathBuf::from(DEFAULT_SCENARIO), |n| bundled_path(&n));
     let scenario = bundled_scenario(&path).map_err(|e| e.to_string())?;
-    let auto_stop = query
-        .number::<u32>("stop_at")?
-        .map(crate::gui::AutoStop::new);
-    crate::gui::open(crate::gui::WindowSetup {
+    crate::gui::run(crate::gui::GuiOptions {
+        path,
         scenario,
-        source: path,
-        auto_shot: None,
-        auto_stop,
+        screenshot: None,
+        after_ticks: 0,
+        sweep: None,
+        sweep_metric: None,
+        stop_at: query.number::<u32>("stop_at")?,
     })
     .map_err(|e| format!("{e:#}"))
 }
@@ -123,7 +124,7 @@ fn run_headless(query: &Query, name: &str) -> Result<(), String> {
     let path = bundled_path(name);
     let mut s = bundled_scenario(&path).map_err(|e| e.to_string())?;
     // The same changes, in the same order, as `feedlab run`'s --policy, --seed, --days, --ticks
-    // (`cli::load_scenario`); the same-numbers test would catch a difference.
+    // (`runs::load_scenario`); the same-numbers test would catch a difference.
     if let Some(policy) = query.get("policy") {
         s.recommender.policy =
             PolicyKind::parse(&policy).ok_or_else(|| format!("policy={policy}: unknown policy"))?;
@@ -143,12 +144,12 @@ fn run_headless(query: &Query, name: &str) -> Result<(), String> {
     scenario::check(&path, &s).map_err(|e| e.to_string())?;
 
     let start = web_time::Instant::now();
-    let mut app = simulation_app(s);
-    let total = app.world().resource::<Clock>().total_ticks;
-    run_ticks(&mut app, total);
+    let mut sim = Simulation::new(&s);
+    sim.run_to_end();
+    let total = sim.tick();
     let seconds = start.elapsed().as_secs_f64();
 
-    let files = run_files(app.world(), &RunInfo::default()).map_err(|e| format!("{e:#}"))?;
+    let files = run_files(sim.world(), &RunInfo::default()).map_err(|e| format!("{e:#}"))?;
     let wanted = query.get("export").unwrap_or_else(|| "metrics".into());
     let wanted: Vec<&str> = wanted.split(',').map(str::trim).collect();
     let document = document().ok_or("no document")?;
@@ -246,17 +247,29 @@ pub fn download(name: &str, bytes: &[u8], mime: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A picked file's name and text, or why it could not be read.
-type Picked = Result<(String, String), String>;
+/// What a file from the user's disk is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A `.ron` scenario (at most `scenario::MAX_FILE_BYTES`).
+    Scenario,
+    /// A `sweep.csv` for the sweep view.
+    Sweep,
+}
+
+/// Largest sweep.csv the page reads: a million runs of a few dozen metrics.
+const MAX_SWEEP_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// A picked file's kind, and its name and text or why it could not be read.
+type Picked = (FileKind, Result<(String, String), String>);
 
 thread_local! {
     /// The file the user last picked, until the window takes it.
     static PICKED: RefCell<Option<Picked>> = const { RefCell::new(None) };
 }
 
-/// Opens the browser's file chooser for a scenario file. Called a frame after the button's
+/// Opens the browser's file chooser for a scenario or a sweep. Called a frame after the button's
 /// click, still within the click's user activation, which browsers require for a file chooser.
-pub fn pick_scenario_file() {
+pub fn pick_file(kind: FileKind) {
     let Some(document) = document() else { return };
     let Ok(input) = document
         .create_element("input")
@@ -265,20 +278,35 @@ pub fn pick_scenario_file() {
         return;
     };
     input.set_type("file");
-    input.set_accept(".ron,text/plain");
+    input.set_accept(match kind {
+        FileKind::Scenario => ".ron,text/plain",
+        FileKind::Sweep => ".csv,text/csv",
+    });
     let chosen = input.clone();
     let on_change = Closure::once_into_js(move || {
         let Some(file) = chosen.files().and_then(|f| f.get(0)) else {
             return;
         };
         let name = file.name();
-        if file.size() > scenario::MAX_FILE_BYTES as f64 {
-            let error = ScenarioError::TooLarge {
-                path: PathBuf::from(&name),
-                bytes: file.size() as u64,
-                at_least: false,
-            };
-            PICKED.with(|p| *p.borrow_mut() = Some(Err(error.to_string())));
+        let too_large = match kind {
+            FileKind::Scenario => (file.size() > scenario::MAX_FILE_BYTES as f64).then(|| {
+                ScenarioError::TooLarge {
+                    path: PathBuf::from(&name),
+                    bytes: file.size() as u64,
+                    at_least: false,
+                }
+                .to_string()
+            }),
+            FileKind::Sweep => (file.size() > MAX_SWEEP_BYTES).then(|| {
+                format!(
+                    "{name}: {:.0} MiB, more than the {:.0} MiB the page reads",
+                    file.size() / 1048576.0,
+                    MAX_SWEEP_BYTES / 1048576.0
+                )
+            }),
+        };
+        if let Some(error) = too_large {
+            PICKED.with(|p| *p.borrow_mut() = Some((kind, Err(error))));
             return;
         }
         wasm_bindgen_futures::spawn_local(async move {
@@ -288,7 +316,7 @@ pub fn pick_scenario_file() {
                 .and_then(|text| text.as_string())
                 .map(|text| (name.clone(), text))
                 .ok_or_else(|| format!("{name}: cannot read the file as text"));
-            PICKED.with(|p| *p.borrow_mut() = Some(picked));
+            PICKED.with(|p| *p.borrow_mut() = Some((kind, picked)));
         });
     });
     input.set_onchange(Some(on_change.unchecked_ref()));

@@ -254,7 +254,12 @@ fn broken_unknown_and_out_of_range_scenarios_get_clear_errors_and_leave_nothing_
     expect_failure(
         &["run", &huge, "--out", o],
         &out,
-        &["population too large for memory"],
+        &[
+            "too large for memory: the run needs about ",
+            " GiB at its peak (while the starting follow graph is built)",
+            "12,500,000,000 follows drawn",
+            "fewer initial followers",
+        ],
     );
 
     expect_failure(
@@ -562,14 +567,17 @@ fn policy_and_ticks_errors_name_their_own_option() {
     );
     assert!(!stderr(&feedlab(&args)).contains("--set"));
 
-    let mut args = base.to_vec();
-    args.extend(["--ticks", "0"]);
-    expect_failure(
-        &args,
-        &out,
-        &["error: --ticks: 0 is out of range, expected 1 or more"],
-    );
-    assert!(!stderr(&feedlab(&args)).contains("days"));
+    for ticks in ["0", "525601", "4294967296"] {
+        let mut args = base.to_vec();
+        args.extend(["--ticks", ticks]);
+        expect_failure(
+            &args,
+            &out,
+            &[&format!(
+                "error: --ticks: {ticks} is out of range, expected 1..=525600 (3650 days of 10-minute ticks)"
+            )],
+        );
+    }
 }
 
 #[test]
@@ -604,4 +612,31 @@ fn oversized_files_strings_and_values_get_clear_errors() {
         &out,
         &["the value is 100000 bytes, over the limit of 65536 bytes (64 KiB)"],
     );
+    // A long value is echoed by its ends, not whole: the message stays readable.
+    for value in [
+        format!("name={}", "x".repeat(100_000)),
+        format!("seed={}", "x".repeat(60_000)),
+    ] {
+        let o = feedlab(&[
+            "run",
+            "scenarios/baseline.ron",
+            "--set",
+            &value,
+            "--out",
+            "x",
+        ]);
+        let err = stderr(&o);
+        assert!(!o.status.success());
+        assert!(err.len() < 1000, "{} bytes: {err}", err.len());
+        assert!(err.contains("bytes]…xxx"), "{err}");
+    }
+    let o = feedlab(&[
+        "run",
+        "scenarios/baseline.ron",
+        "--set",
+        &format!("seed={}", "x".repeat(60_000)),
+        "--out",
+        "x",
+    ]);
+    assert!(stderr(&o).contains("expected u64"), "{}", stderr(&o));
 }

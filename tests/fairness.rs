@@ -11,7 +11,8 @@ use feedlab::scenario::{
 use feedlab::sim::agents::{
     Creators, Notes, PoolStatus, ReachSketch, ReachSlot, StageKind, StageOutcome, StopReason,
 };
-use feedlab::sim::{Clock, Ladder, run_ticks, simulation_app};
+use feedlab::sim::{Clock, Ladder, ScenarioRes};
+use feedlab::simulation::{run_ticks, simulation_app};
 use std::path::Path;
 
 fn baseline(policy: PolicyKind, seed: u64, days: f64) -> Scenario {
@@ -101,12 +102,12 @@ fn switching_in_every_direction_keeps_every_note() {
             let notes = world.resource::<Notes>();
             let clock = world.resource::<Clock>();
             let recommender = world.resource::<Recommender>();
+            let config = &world.resource::<ScenarioRes>().0.recommender;
             assert_eq!(recommender.active(), to);
-            let window = clock.hours_to_ticks(recommender.config.window_hours);
+            let window = clock.hours_to_ticks(config.window_hours);
             let pools = to == PolicyKind::TrafficPool
                 || (to == PolicyKind::Blend
-                    && recommender
-                        .config
+                    && config
                         .blend
                         .iter()
                         .any(|p| p.policy == PolicyKind::TrafficPool));

@@ -354,3 +354,31 @@ fn random_mutations_of_baseline_are_errors_or_scenarios() {
     assert!(ok > 10 && err > 100, "{ok} parsed, {err} refused");
     assert!(start.elapsed() < BUDGET * 4, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn many_set_events_with_long_values_are_checked_in_linear_time() {
+    // Each `Set` is checked against the scenario. A copy of the whole scenario per event made this
+    // events x timeline: 256 events of 16 KB values took five times as long as 256 short ones.
+    let check = |value_bytes: usize| {
+        let value = "a".repeat(value_bytes);
+        let event = format!("(day: 1.0, action: Set(path: \"lesson\", value: \"{value}\")),");
+        let text = format!("(timeline: [{}])", event.repeat(MAX_TIMELINE_EVENTS));
+        assert!(text.len() <= MAX_FILE_BYTES, "{}", text.len());
+        let s = parse(&text).unwrap();
+        // The quickest of three, to see through a busy machine.
+        (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                scenario::check(Path::new("hostile.ron"), &s).unwrap();
+                start.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let short = check(16);
+    let long = check((MAX_FILE_BYTES - 4096) / MAX_TIMELINE_EVENTS - 64);
+    assert!(
+        long < 2 * short + Duration::from_millis(40),
+        "256 events of 16 KB took {long:?}, 256 short ones {short:?}"
+    );
+}

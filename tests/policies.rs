@@ -5,8 +5,9 @@ use feedlab::metrics::collector::{MetricsHistory, MetricsRow};
 use feedlab::scenario::{
     self, Action, Archetype, CreatorGroup, Dist, PolicyKind, Scenario, TimelineEvent,
 };
+use feedlab::sim::Clock;
 use feedlab::sim::agents::{Creators, Notes};
-use feedlab::sim::{Clock, run_ticks, simulation_app};
+use feedlab::simulation::{run_ticks, simulation_app};
 use std::path::Path;
 
 const SEEDS: [u64; 4] = [1, 2, 3, 4];

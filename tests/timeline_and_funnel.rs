@@ -3,7 +3,8 @@
 use feedlab::recommender::Recommender;
 use feedlab::scenario::{self, Action, Archetype, CreatorGroup, PolicyKind, TimelineEvent};
 use feedlab::sim::agents::{Creators, Notes, StageKind, StageOutcome, StopReason};
-use feedlab::sim::{Clock, run_ticks, simulation_app};
+use feedlab::sim::{Clock, ScenarioRes};
+use feedlab::simulation::{run_ticks, simulation_app};
 use std::path::Path;
 
 fn baseline() -> scenario::Scenario {
@@ -37,8 +38,9 @@ fn timeline_events_apply_on_their_day() {
     run_ticks(&mut app, 143);
     assert_eq!(
         app.world()
-            .resource::<Recommender>()
-            .config
+            .resource::<ScenarioRes>()
+            .0
+            .recommender
             .traffic_pool
             .graduation_threshold,
         0.06
@@ -46,8 +48,9 @@ fn timeline_events_apply_on_their_day() {
     run_ticks(&mut app, 2);
     assert_eq!(
         app.world()
-            .resource::<Recommender>()
-            .config
+            .resource::<ScenarioRes>()
+            .0
+            .recommender
             .traffic_pool
             .graduation_threshold,
         0.9

@@ -6,7 +6,7 @@ each control does:
    byte what `feedlab run scenarios/baseline.ron --ticks 48` writes (the window in the browser
    runs the same numbers as the command line, not only the headless page).
 2. Export PNG: a populated PNG downloads.
-3. The scenario picker: choosing policy_switch loads it (the page title names the scenario).
+3. The scenario picker: choosing a lesson loads it (the page title names the scenario).
 4. Open a scenario file: the browser's file chooser takes a .ron from disk and the window loads it.
 
     python3 web/ui_test.py URL_OF_INDEX_HTML FEEDLAB_BINARY
@@ -33,7 +33,7 @@ from chromium import Browser  # noqa: E402
 
 SIZE = (1600, 1000)
 SCENARIO_PICKER = (200, 91)
-PICKER_POLICY_SWITCH = (115, 248)  # fifth entry of the open list
+PICKER_NICHE_EXPERTS = (115, 248)  # fifth lesson under the list's "Lessons" heading
 OPEN_FILE_BUTTON = (98, 122)
 LEFT_PANEL = (170, 600)
 EXPORT_CSV = (74, 967)
@@ -149,10 +149,10 @@ def main():
         # 3. The scenario picker.
         page.scroll_left_panel(down=False)
         page.click(SCENARIO_PICKER)
-        page.click(PICKER_POLICY_SWITCH)
-        page.wait("choosing policy_switch in the scenario picker loads it",
-                  lambda: page.title() == "feedlab: policy_switch", timeout=60)
-        print("3. scenario picker: policy_switch loaded")
+        page.click(PICKER_NICHE_EXPERTS)
+        page.wait("choosing the niche_experts lesson in the scenario picker loads it",
+                  lambda: page.title() == "feedlab: niche_experts", timeout=60)
+        print("3. scenario picker: the niche_experts lesson loaded")
 
         # 4. A scenario file from disk, through the browser's file chooser.
         mine = work / "my_class.ron"

@@ -3,8 +3,7 @@
 use super::platform;
 use super::state::{GuiState, Request, WorldView};
 use super::theme;
-use crate::recommender::Recommender;
-use crate::scenario::{ColdStart, PolicyKind, RandomUnit, Scenario};
+use crate::scenario::{ColdStart, PolicyKind, RandomUnit, RecommenderConfig, Scenario};
 use crate::sim::Clock;
 use bevy_egui::egui::{self, RichText};
 use std::ops::RangeInclusive;
@@ -16,7 +15,7 @@ const STATUS_SECONDS: f64 = 8.0;
 pub fn status_bar(
     ui: &mut egui::Ui,
     state: &GuiState,
-    recommender: &Recommender,
+    active: PolicyKind,
     scenario: &Scenario,
     clock: &Clock,
     view: &WorldView,
@@ -36,13 +35,12 @@ pub fn status_bar(
                 .color(theme::TEXT_STRONG),
         );
         ui.separator();
-        let active = recommender.active();
         policy_badge(ui, active);
-        if recommender.config.policy != active {
+        if scenario.recommender.policy != active {
             ui.label(
                 RichText::new(format!(
                     "switching to {} at the next tick",
-                    theme::policy_label(recommender.config.policy)
+                    theme::policy_label(scenario.recommender.policy)
                 ))
                 .color(theme::WARN),
             );
@@ -117,13 +115,7 @@ pub fn policy_badge(ui: &mut egui::Ui, policy: PolicyKind) {
         });
 }
 
-pub fn left_panel(
-    ui: &mut egui::Ui,
-    state: &mut GuiState,
-    recommender: &mut Recommender,
-    scenario: &mut Scenario,
-    clock: &Clock,
-) {
+pub fn left_panel(ui: &mut egui::Ui, state: &mut GuiState, scenario: &mut Scenario, clock: &Clock) {
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -132,9 +124,9 @@ pub fn left_panel(
             ui.separator();
             run_section(ui, state, clock);
             ui.separator();
-            policy_section(ui, recommender);
+            policy_section(ui, &mut scenario.recommender);
             ui.separator();
-            parameter_sections(ui, state, recommender, scenario);
+            parameter_sections(ui, state, scenario);
             ui.separator();
             export_section(ui, state);
             ui.add_space(12.0);
@@ -149,15 +141,27 @@ fn scenario_section(ui: &mut egui::Ui, state: &mut GuiState, scenario: &Scenario
         .width(ui.available_width() - 10.0)
         .selected_text(&current)
         .show_ui(ui, |ui| {
-            if state.scenario_files.is_empty() {
+            if state.scenario_files.is_empty() && state.lesson_files.is_empty() {
                 ui.label("no .ron files in scenarios/ or scenarios/lessons/");
             }
-            for file in &state.scenario_files {
-                if ui
-                    .selectable_label(*file == state.scenario_path, file.display().to_string())
-                    .clicked()
-                {
-                    chosen = Some(file.clone());
+            let groups = [
+                ("Lessons", &state.lesson_files),
+                ("Scenarios", &state.scenario_files),
+            ];
+            for (heading, files) in groups.into_iter().filter(|(_, f)| !f.is_empty()) {
+                ui.label(RichText::new(heading).strong().color(theme::WARN));
+                for file in files {
+                    let name = file
+                        .file_stem()
+                        .map(|n| n.to_string_lossy().replace('_', " "))
+                        .unwrap_or_default();
+                    if ui
+                        .selectable_label(*file == state.scenario_path, format!("  {name}"))
+                        .on_hover_text(file.display().to_string())
+                        .clicked()
+                    {
+                        chosen = Some(file.clone());
+                    }
                 }
             }
         });
@@ -167,7 +171,7 @@ fn scenario_section(ui: &mut egui::Ui, state: &mut GuiState, scenario: &Scenario
             .on_hover_text("Load a .ron scenario file from your computer")
             .clicked()
         {
-            platform::pick_file();
+            platform::pick_scenario();
         }
     } else {
         path_row(ui, state, &mut chosen);
@@ -260,14 +264,14 @@ fn run_section(ui: &mut egui::Ui, state: &mut GuiState, clock: &Clock) {
     )));
 }
 
-fn policy_section(ui: &mut egui::Ui, recommender: &mut Recommender) {
+fn policy_section(ui: &mut egui::Ui, config: &mut RecommenderConfig) {
     ui.label(RichText::new("Recommender policy").heading());
     egui::Grid::new("policies")
         .num_columns(2)
         .spacing([6.0, 6.0])
         .show(ui, |ui| {
             for (i, policy) in PolicyKind::ALL.into_iter().enumerate() {
-                let selected = recommender.config.policy == policy;
+                let selected = config.policy == policy;
                 let colour = theme::policy(policy);
                 let text = if selected {
                     RichText::new(format!("✔ {}", theme::policy_label(policy)))
@@ -283,7 +287,7 @@ fn policy_section(ui: &mut egui::Ui, recommender: &mut Recommender) {
                     .on_hover_text(theme::policy_help(policy))
                     .clicked()
                 {
-                    recommender.config.policy = policy;
+                    config.policy = policy;
                 }
                 if i % 2 == 1 {
                     ui.end_row();
@@ -291,7 +295,7 @@ fn policy_section(ui: &mut egui::Ui, recommender: &mut Recommender) {
             }
         });
     ui.label(
-        RichText::new(theme::policy_help(recommender.config.policy))
+        RichText::new(theme::policy_help(config.policy))
             .small()
             .color(theme::TEXT_DIM),
     );
@@ -309,13 +313,8 @@ fn int(ui: &mut egui::Ui, value: &mut u32, range: RangeInclusive<u32>, label: &s
         .on_hover_text(tip);
 }
 
-fn parameter_sections(
-    ui: &mut egui::Ui,
-    state: &mut GuiState,
-    recommender: &mut Recommender,
-    scenario: &mut Scenario,
-) {
-    let c = &mut recommender.config;
+fn parameter_sections(ui: &mut egui::Ui, state: &mut GuiState, scenario: &mut Scenario) {
+    let c = &mut scenario.recommender;
     egui::CollapsingHeader::new(RichText::new("Recommender parameters").strong()).default_open(true).show(ui, |ui| {
         ui.label(RichText::new("Changes apply from the next tick.").small().color(theme::TEXT_DIM));
         num(ui, &mut c.following_share, 0.0..=1.0, "following share", "Share of each viewer's feed taken from accounts they follow (the following tab).");

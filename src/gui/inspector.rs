@@ -3,7 +3,6 @@
 
 use super::state::{GuiCache, GuiState, RightTab, SortKey, WorldView};
 use super::theme;
-use crate::recommender::Recommender;
 use crate::sim::Clock;
 use crate::sim::agents::StageOutcome;
 use bevy_egui::egui::{self, Color32, RichText, Sense, Stroke, pos2, vec2};
@@ -18,10 +17,8 @@ pub fn right_panel(
     state: &mut GuiState,
     cache: &GuiCache,
     clock: &Clock,
-    recommender: &Recommender,
     view: &WorldView,
 ) {
-    let _ = recommender;
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         for (tab, label) in [

@@ -11,7 +11,7 @@ use super::state::{GuiCache, GuiState, WorldView};
 use super::theme;
 use crate::scenario::Archetype;
 use crate::sim::Clock;
-use crate::sim::agents::Creator;
+use crate::sim::agents::Account as Creator;
 use bevy::prelude::Resource;
 use bevy_egui::egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, pos2, vec2};
 

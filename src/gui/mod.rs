@@ -12,12 +12,10 @@ mod map;
 mod map_draw;
 mod plots;
 mod state;
+mod sweep_view;
 mod theme;
 
-#[cfg(not(target_arch = "wasm32"))]
-use crate::cli::{DEFAULT_SCENARIO, GuiArgs, load_scenario};
 use crate::scenario::Scenario;
-use crate::sim::SimPlugin;
 #[cfg(not(target_arch = "wasm32"))]
 use anyhow::Context as _;
 use anyhow::bail;
@@ -27,89 +25,55 @@ use bevy::transform::TransformSystems;
 use bevy::window::WindowResolution;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPostUpdateSet, EguiPrimaryContextPass, egui};
-use state::{GuiCache, GuiState};
+use state::{AutoShot, AutoStop, GuiState, Worlds};
 use std::path::PathBuf;
 
 mod platform;
-pub use state::{AutoShot, AutoStop};
 
 /// What the window opens on.
-pub struct WindowSetup {
+pub struct GuiOptions {
+    /// The scenario file (shown, and the folder its picker lists; in the browser, the bundled
+    /// scenario's path).
+    pub path: PathBuf,
+    /// The scenario, loaded and checked (with any command-line changes).
     pub scenario: Scenario,
-    /// Where the scenario came from, as the scenario picker names it.
-    pub source: PathBuf,
-    /// `--screenshot FILE --after-ticks N` (native).
-    pub auto_shot: Option<AutoShot>,
-    /// Run as fast as possible until this tick, then pause and tell the page (the browser's
-    /// smoke test and start-up measurements).
-    pub auto_stop: Option<AutoStop>,
+    /// Save a PNG of the window after `after_ticks` ticks, then exit (native).
+    pub screenshot: Option<PathBuf>,
+    pub after_ticks: u32,
+    /// A `sweep.csv` to open in the sweep view, and the metric to show first (native).
+    pub sweep: Option<PathBuf>,
+    pub sweep_metric: Option<String>,
+    /// Run as fast as possible to this tick, then pause and tell the page (the browser's smoke
+    /// test and start-up measurements: `?stop_at=N`).
+    pub stop_at: Option<u32>,
 }
 
-/// Opens the window on a scenario; with `--screenshot` runs the ticks, saves a PNG and exits.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn run(args: GuiArgs) -> anyhow::Result<()> {
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    if !has_display {
-        bail!(
-            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open.\n\
-             Run the scenario headless instead: feedlab run SCENARIO --out DIR\n\
-             (or start a virtual display, e.g. `Xvfb :99 & DISPLAY=:99 feedlab gui ...`)"
-        );
+/// Opens the window on a scenario; with `screenshot` runs the ticks, saves a PNG and exits. In
+/// the browser, hands the app to the page's frame loop and returns.
+pub fn run(args: GuiOptions) -> anyhow::Result<()> {
+    #[cfg(not(target_arch = "wasm32"))]
+    check_display(&args)?;
+    let GuiOptions { path, scenario, .. } = &args;
+    let (path, scenario) = (path.clone(), scenario.clone());
+
+    let mut gui_state = GuiState::new(path, &scenario);
+    let mut sweep = sweep_view::SweepView::default();
+    if let Some(file) = &args.sweep {
+        sweep.load(file)?;
+        // The world waits behind the sweep view until the user switches back to it.
+        gui_state.playing = false;
     }
-    let path = args
-        .scenario
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_SCENARIO));
-    let scenario = load_scenario(&path, &args.overrides)?;
-    if let Some(shot) = &args.screenshot
-        && let Some(dir) = shot.parent().filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if let Some(metric) = &args.sweep_metric {
+        sweep.choose_metric(metric)?;
     }
-    open(WindowSetup {
-        scenario,
-        source: path,
-        auto_shot: args
-            .screenshot
-            .as_ref()
-            .map(|file| AutoShot::new(file.clone(), args.after_ticks)),
-        auto_stop: None,
-    })
-}
-
-/// The primary window: 1600×1000 natively; in the browser, the page's canvas, sized by the page.
-fn primary_window(scenario: &Scenario) -> Window {
-    let window = Window {
-        title: format!("feedlab: {}", scenario.name),
-        resolution: WindowResolution::new(1600, 1000),
-        ..default()
-    };
-    #[cfg(target_arch = "wasm32")]
-    let window = Window {
-        canvas: Some("#feedlab".into()),
-        fit_canvas_to_parent: true,
-        ..window
-    };
-    window
-}
-
-/// Builds the window's app and runs it (in the browser, hands it to the page's frame loop).
-pub fn open(setup: WindowSetup) -> anyhow::Result<()> {
-    let WindowSetup {
-        scenario,
-        source,
-        auto_shot,
-        auto_stop,
-    } = setup;
-    let mut gui_state = GuiState::new(source, &scenario);
-    if auto_shot.is_some() || auto_stop.is_some() {
+    if let Some(file) = &args.screenshot {
+        gui_state.auto = Some(AutoShot::new(file.clone(), args.after_ticks));
+    }
+    gui_state.auto_stop = args.stop_at.map(AutoStop::new);
+    if gui_state.auto.is_some() || gui_state.auto_stop.is_some() {
         gui_state.playing = true;
         gui_state.fast = true;
     }
-    gui_state.auto = auto_shot;
-    gui_state.auto_stop = auto_stop;
 
     let mut app = App::new();
     app.add_plugins(
@@ -129,9 +93,9 @@ pub fn open(setup: WindowSetup) -> anyhow::Result<()> {
     })
     .insert_resource(ClearColor(theme::MAP_BACKGROUND))
     .add_plugins(EguiPlugin::default())
-    .add_plugins(SimPlugin { scenario })
+    .insert_resource(Worlds::new(&scenario))
     .insert_resource(gui_state)
-    .insert_resource(GuiCache::default())
+    .insert_resource(sweep)
     .init_resource::<map::MapScene>()
     .add_systems(Startup, (spawn_camera, map_draw::setup))
     .add_systems(
@@ -159,16 +123,50 @@ pub fn open(setup: WindowSetup) -> anyhow::Result<()> {
     }
 }
 
+/// A window needs a display; the screenshot's folder is made before the run, not after it.
+#[cfg(not(target_arch = "wasm32"))]
+fn check_display(args: &GuiOptions) -> anyhow::Result<()> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    if !has_display {
+        bail!(
+            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open.\n\
+             Run the scenario headless instead: feedlab run SCENARIO --out DIR\n\
+             (or start a virtual display, e.g. `Xvfb :99 & DISPLAY=:99 feedlab gui ...`)"
+        );
+    }
+    if let Some(shot) = &args.screenshot
+        && let Some(dir) = shot.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The primary window: 1600×1000 natively; in the browser, the page's canvas, sized by the page.
+fn primary_window(scenario: &Scenario) -> Window {
+    let window = Window {
+        title: format!("feedlab: {}", scenario.name),
+        resolution: WindowResolution::new(1600, 1000),
+        ..default()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let window = Window {
+        canvas: Some("#feedlab".into()),
+        fit_canvas_to_parent: true,
+        ..window
+    };
+    window
+}
+
 fn spawn_camera(mut commands: Commands) {
     commands.spawn(Camera2d);
 }
 
 /// Starts screenshot captures: the automatic one after `--after-ticks`, and the export button's.
-fn take_screenshots(
-    mut commands: Commands,
-    mut state: ResMut<GuiState>,
-    clock: Res<crate::sim::Clock>,
-) {
+fn take_screenshots(mut commands: Commands, mut state: ResMut<GuiState>, worlds: Res<Worlds>) {
+    let tick = worlds.shown().sim.tick();
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(auto) = &mut state.auto
         && auto.ready_to_capture()
@@ -189,7 +187,6 @@ fn take_screenshots(
     }
     if state.screenshot_requested {
         state.screenshot_requested = false;
-        let tick = clock.tick;
         commands.spawn(Screenshot::primary_window()).observe(
             move |captured: On<ScreenshotCaptured>, mut state: ResMut<GuiState>| {
                 let message =
@@ -233,26 +230,32 @@ fn ui_system(
     mut contexts: EguiContexts,
     mut styled: Local<bool>,
     mut state: ResMut<GuiState>,
-    mut cache: ResMut<GuiCache>,
-    mut recommender: ResMut<crate::recommender::Recommender>,
-    mut scenario: ResMut<crate::sim::ScenarioRes>,
-    clock: Res<crate::sim::Clock>,
-    world: state::WorldView,
+    mut worlds: ResMut<Worlds>,
     mut scene: ResMut<map::MapScene>,
+    mut sweep: ResMut<sweep_view::SweepView>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     if !*styled {
         theme::apply(ctx);
         *styled = true;
     }
-    let view = &world;
+    let held = worlds.shown_mut();
+    let cache = &mut held.cache;
+    // The scenario is edited live (it owns the parameters); the rest is read.
+    let world = held.sim.world_mut();
+    let mut live = world.resource_mut::<crate::sim::ScenarioRes>().0.clone();
+    let before = live.clone();
+    let world = held.sim.world();
+    let clock = world.resource::<crate::sim::Clock>().clone();
+    let active = world.resource::<crate::recommender::Recommender>().active();
+    let view = &state::WorldView::of(world);
     if let Some(auto) = &mut state.auto {
         auto.frame_drawn();
     }
     // Show something interesting in the inspector of an automatic screenshot or a `?stop_at` run.
     let automatic = state.auto.is_some() || state.auto_stop.is_some();
     if automatic && state.selected_creator.is_none() && !cache.impressions.is_empty() {
-        state.select_top_creator(&cache, view);
+        state.select_top_creator(cache, view);
     }
 
     let mut root = egui::Ui::new(
@@ -264,34 +267,48 @@ fn ui_system(
     );
     let root = &mut root;
     egui::Panel::top("status").show(root, |ui| {
-        controls::status_bar(ui, &state, &recommender, &scenario.0, &clock, view);
+        ui.horizontal(|ui| {
+            sweep_view::view_switch(ui, &mut sweep);
+            ui.separator();
+            controls::status_bar(ui, &state, active, &live, &clock, view);
+        });
     });
+    if sweep.open {
+        // The sweep view covers the map (drawn by Bevy underneath) with a filled panel.
+        egui::CentralPanel::default()
+            .frame(egui::Frame::central_panel(&ctx.global_style()).fill(theme::PANEL_BACKGROUND))
+            .show(root, |ui| sweep_view::show(ui, &mut sweep));
+        return Ok(());
+    }
     egui::Panel::left("controls")
         .resizable(true)
         .default_size(340.0)
         .min_size(280.0)
         .show(root, |ui| {
-            controls::left_panel(ui, &mut state, &mut recommender, &mut scenario.0, &clock);
+            controls::left_panel(ui, &mut state, &mut live, &clock);
         });
     egui::Panel::bottom("plots")
         .resizable(true)
         .default_size(380.0)
         .min_size(200.0)
         .show(root, |ui| {
-            plots::plots(ui, &state, &cache, &recommender, &clock, view);
+            plots::plots(ui, cache, view);
         });
     egui::Panel::right("inspector")
         .resizable(true)
         .default_size(400.0)
         .min_size(300.0)
         .show(root, |ui| {
-            inspector::right_panel(ui, &mut state, &cache, &clock, &recommender, view);
+            inspector::right_panel(ui, &mut state, cache, &clock, view);
         });
     // No fill: the map's circles are drawn by Bevy underneath, over the clear colour.
     egui::CentralPanel::default()
         .frame(egui::Frame::NONE)
         .show(root, |ui| {
-            map::attention_map(ui, &mut state, &mut cache, &clock, view, &mut scene);
+            map::attention_map(ui, &mut state, cache, &clock, view, &mut scene);
         });
+    if live != before {
+        held.sim.edit(|s| *s = live);
+    }
     Ok(())
 }

@@ -8,40 +8,36 @@ use crate::scenario::{Scenario, ScenarioError};
 use bevy::prelude::*;
 use std::path::{Path, PathBuf};
 
-/// Scenario files the picker lists: every `.ron` in `scenarios/`, then the lessons in
-/// `scenarios/lessons/`, each group sorted.
+/// Scenario files the picker lists from a folder (`scenarios`, `scenarios/lessons`): every
+/// `.ron` in it, sorted.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn scenario_files() -> Vec<PathBuf> {
-    let list = |dir: &str| {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "ron"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        files
-    };
-    let mut files = list("scenarios");
-    files.extend(list("scenarios/lessons"));
+pub fn scenario_files(folder: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
     files
 }
 
-/// Scenario files the picker lists: the ones bundled into the page, lessons included.
+/// Scenario files the picker lists from a folder: the ones bundled into the page from it.
 #[cfg(target_arch = "wasm32")]
-pub fn scenario_files() -> Vec<PathBuf> {
+pub fn scenario_files(folder: &str) -> Vec<PathBuf> {
     crate::web::BUNDLED_SCENARIOS
         .iter()
         .map(|(path, _)| PathBuf::from(path))
+        .filter(|path| path.parent() == Some(Path::new(folder)))
         .collect()
 }
 
 /// Reads and checks a scenario file.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
-    crate::scenario::load(path)
+    crate::scenario::load(path).and_then(|s| crate::scenario::check(path, &s).map(|()| s))
 }
 
 /// Parses and checks a bundled scenario (the page has no file system; files from the user's disk
@@ -51,30 +47,43 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
     crate::web::bundled_scenario(path)
 }
 
-/// True where the window can ask the user for a scenario file from their disk.
+/// True where the window asks the user for files from their disk through a file chooser (in the
+/// browser) instead of a path to type.
 pub const CAN_PICK_FILE: bool = cfg!(target_arch = "wasm32");
 
 /// Asks the user for a scenario file (the page's file chooser); the text arrives in a later
 /// frame through `receive_files`.
-pub fn pick_file() {
+pub fn pick_scenario() {
     #[cfg(target_arch = "wasm32")]
-    crate::web::pick_scenario_file();
+    crate::web::pick_file(crate::web::FileKind::Scenario);
 }
 
-/// Turns a file the user picked into a load request.
-pub fn receive_files(mut state: ResMut<super::GuiState>) {
+/// Asks the user for a sweep.csv (the page's file chooser), for the sweep view.
+pub fn pick_sweep() {
     #[cfg(target_arch = "wasm32")]
-    if let Some(picked) = crate::web::take_picked_file() {
-        state.request = Some(match picked {
-            Ok((name, text)) => super::state::Request::LoadText { name, text },
-            Err(message) => {
-                state.load_error = Some(message);
-                return;
+    crate::web::pick_file(crate::web::FileKind::Sweep);
+}
+
+/// Hands a file the user picked to what asked for it: a scenario becomes a load request, a
+/// sweep opens in the sweep view.
+pub fn receive_files(
+    mut state: ResMut<super::GuiState>,
+    mut sweep: ResMut<super::sweep_view::SweepView>,
+) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some((kind, picked)) = crate::web::take_picked_file() {
+        use crate::web::FileKind;
+        match (kind, picked) {
+            (FileKind::Scenario, Ok((name, text))) => {
+                state.request = Some(super::state::Request::LoadText { name, text });
             }
-        });
+            (FileKind::Scenario, Err(message)) => state.load_error = Some(message),
+            (FileKind::Sweep, Ok((name, text))) => sweep.load_text(Path::new(&name), &text),
+            (FileKind::Sweep, Err(message)) => sweep.error = Some(message),
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
-    let _ = &mut state;
+    let _ = (&mut state, &mut sweep);
 }
 
 /// Where the CSV export goes, for the button's tooltip.
@@ -142,27 +151,29 @@ pub fn announce_frames(
     mut frames: Local<u32>,
     mut frames_since_stop: Local<u32>,
     state: Res<super::GuiState>,
-    clock: Res<crate::sim::Clock>,
+    worlds: Res<super::Worlds>,
 ) {
+    let tick = worlds.shown().sim.tick();
     *frames += 1;
     // The interface is laid out in the first pass and drawn in full from the second.
     if *frames == 2 {
-        crate::web::announce("first-frame", clock.tick);
+        crate::web::announce("first-frame", tick);
     }
     // Told a few frames after the pause, once plots and layout have settled.
     if state.auto_stop.as_ref().is_some_and(|stop| stop.reached) {
         *frames_since_stop += 1;
         if *frames_since_stop == super::state::SETTLE_FRAMES {
-            crate::web::announce("stopped", clock.tick);
+            crate::web::announce("stopped", tick);
         }
     }
 }
 
 /// Names the current scenario in the page's title (the browser tab, history, and the tests).
 #[cfg(target_arch = "wasm32")]
-pub fn page_title(mut shown: Local<String>, scenario: Res<crate::sim::ScenarioRes>) {
-    if *shown != scenario.0.name {
-        shown.clone_from(&scenario.0.name);
-        crate::web::set_title(&format!("feedlab: {}", scenario.0.name));
+pub fn page_title(mut shown: Local<String>, worlds: Res<super::Worlds>) {
+    let name = &worlds.shown().sim.scenario().name;
+    if *shown != *name {
+        shown.clone_from(name);
+        crate::web::set_title(&format!("feedlab: {name}"));
     }
 }

@@ -1,12 +1,10 @@
 //! Live plots along the bottom: eight small charts in two rows.
 
-use super::state::{GuiCache, GuiState, WorldView};
+use super::state::{GuiCache, WorldView};
 use super::theme;
 use crate::metrics::collector::MetricsRow;
 use crate::metrics::lorenz;
-use crate::recommender::Recommender;
 use crate::scenario::Archetype;
-use crate::sim::Clock;
 use bevy_egui::egui::{self, Color32, RichText};
 use egui_plot::{
     Bar, BarChart, Corner, GridInput, GridMark, HLine, Legend, Line, LineStyle, Plot, PlotPoints,
@@ -107,8 +105,8 @@ fn title(ui: &mut egui::Ui, text: &str, tip: &str) {
 }
 
 /// Vertical lines where the policy changed, in the policy's colour.
-fn policy_lines(plot_ui: &mut egui_plot::PlotUi, state: &GuiState) {
-    for &(hours, policy) in state.policy_marks.iter().skip(1) {
+fn policy_lines(plot_ui: &mut egui_plot::PlotUi, cache: &GuiCache) {
+    for &(hours, policy) in cache.policy_marks.iter().skip(1) {
         plot_ui.vline(
             VLine::new(format!("switch to {}", theme::policy_label(policy)), hours)
                 .color(theme::policy(policy))
@@ -118,16 +116,8 @@ fn policy_lines(plot_ui: &mut egui_plot::PlotUi, state: &GuiState) {
     }
 }
 
-pub fn plots(
-    ui: &mut egui::Ui,
-    state: &GuiState,
-    cache: &GuiCache,
-    recommender: &Recommender,
-    clock: &Clock,
-    view: &WorldView,
-) {
+pub fn plots(ui: &mut egui::Ui, cache: &GuiCache, view: &WorldView) {
     let rows = &view.history.rows;
-    let _ = (recommender, clock);
     // Fill the panel, or a resizable panel shrinks to its content frame after frame.
     ui.set_min_size(ui.available_size());
     ui.add_space(4.0);
@@ -140,7 +130,7 @@ pub fn plots(
             title(ui, "Impressions per hour", "Notes shown to viewers in each simulated hour; the daily rhythm is the viewers' evening peak.");
             time_plot("p-impressions", "impressions / hour", height).show(ui, |p| {
                 p.line(Line::new("impressions / h", series(rows, |r| r.impressions_last_interval as f64)).color(theme::SERIES_A).fill(0.0).fill_alpha(0.25));
-                policy_lines(p, state);
+                policy_lines(p, cache);
             });
         }
         {
@@ -158,7 +148,7 @@ pub fn plots(
             time_plot("p-engagement", "% of impressions", height).show(ui, |p| {
                 p.line(Line::new("this hour", hourly).color(theme::SERIES_B).width(1.5));
                 p.line(Line::new("since start", series(rows, |r| 100.0 * r.engagement_rate)).color(theme::SERIES_C).width(2.5));
-                policy_lines(p, state);
+                policy_lines(p, cache);
             });
         }
         {
@@ -173,7 +163,7 @@ pub fn plots(
                         .width(1.5)
                         .style(LineStyle::dashed_dense()),
                 );
-                policy_lines(p, state);
+                policy_lines(p, cache);
             });
         }
         {
@@ -182,7 +172,7 @@ pub fn plots(
             time_plot("p-top", "% of all impressions", height).include_y(100.0).show(ui, |p| {
                 p.line(Line::new("top 10%", series(rows, |r| 100.0 * r.top10_share)).color(theme::SERIES_B).width(2.5));
                 p.line(Line::new("top 1%", series(rows, |r| 100.0 * r.top1_share)).color(theme::BAD).width(2.5));
-                policy_lines(p, state);
+                policy_lines(p, cache);
             });
         }
     });
@@ -302,7 +292,7 @@ pub fn plots(
                         .width(1.5)
                         .style(LineStyle::dashed_dense()),
                 );
-                policy_lines(p, state);
+                policy_lines(p, cache);
             });
         }
     });

@@ -5,9 +5,9 @@ use crate::metrics::collector::{MetricsHistory, creator_impressions};
 use crate::output::{RunInfo, run_files};
 use crate::recommender::Recommender;
 use crate::scenario::{PolicyKind, Scenario};
+use crate::sim::Clock;
 use crate::sim::agents::{Creators, Notes};
-use crate::sim::{Clock, ScenarioRes, SimTick, insert_world};
-use bevy::ecs::system::SystemParam;
+use crate::simulation::Simulation;
 use bevy::platform::time::Instant;
 use bevy::prelude::*;
 use std::path::PathBuf;
@@ -21,12 +21,72 @@ const UNATTENDED_FRAME_BUDGET: Duration = Duration::from_millis(250);
 /// Frames drawn after the last tick before an automatic screenshot, so plots and layout settle.
 pub const SETTLE_FRAMES: u32 = 8;
 
-/// Read access to the simulation tables the panels draw from.
-#[derive(SystemParam)]
+/// Read access to the simulation tables the panels draw from (of the world on show).
 pub struct WorldView<'w> {
-    pub creators: Res<'w, Creators>,
-    pub notes: Res<'w, Notes>,
-    pub history: Res<'w, MetricsHistory>,
+    pub creators: &'w Creators,
+    pub notes: &'w Notes,
+    pub history: &'w MetricsHistory,
+}
+
+impl<'w> WorldView<'w> {
+    pub fn of(world: &'w World) -> Self {
+        Self {
+            creators: world.resource::<Creators>(),
+            notes: world.resource::<Notes>(),
+            history: world.resource::<MetricsHistory>(),
+        }
+    }
+}
+
+/// One simulation world the window holds, with what the window keeps about it.
+pub struct HeldWorld {
+    pub sim: Simulation,
+    pub cache: GuiCache,
+}
+
+impl HeldWorld {
+    pub fn new(scenario: &Scenario) -> Self {
+        let mut held = Self {
+            sim: Simulation::new(scenario),
+            cache: GuiCache::default(),
+        };
+        held.cache.policy_marks = vec![(0.0, scenario.recommender.policy)];
+        held.refresh();
+        held
+    }
+
+    fn refresh(&mut self) {
+        let world = self.sim.world();
+        self.cache.refresh(
+            world.resource::<Clock>(),
+            world.resource::<Creators>(),
+            world.resource::<Notes>(),
+        );
+    }
+}
+
+/// Every world the window holds (each with its own state and ids) and which one is on show.
+/// All of them step together; one is drawn.
+#[derive(Resource)]
+pub struct Worlds {
+    pub list: Vec<HeldWorld>,
+    pub shown: usize,
+}
+
+impl Worlds {
+    pub fn new(scenario: &Scenario) -> Self {
+        Self {
+            list: vec![HeldWorld::new(scenario)],
+            shown: 0,
+        }
+    }
+    pub fn shown(&self) -> &HeldWorld {
+        &self.list[self.shown.min(self.list.len() - 1)]
+    }
+    pub fn shown_mut(&mut self) -> &mut HeldWorld {
+        let i = self.shown.min(self.list.len() - 1);
+        &mut self.list[i]
+    }
 }
 
 /// A request from the interface that needs the whole world.
@@ -47,6 +107,8 @@ pub enum Request {
 }
 
 /// `--screenshot FILE --after-ticks N`: run N ticks, let the interface settle, capture, exit.
+/// (Native: the browser's unattended runs are `AutoStop`s.)
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub struct AutoShot {
     pub path: PathBuf,
     pub after_ticks: u32,
@@ -75,6 +137,7 @@ impl AutoShot {
         }
     }
     /// True exactly once, when the capture should start.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub fn ready_to_capture(&mut self) -> bool {
         if !self.captured && self.ticks_left() == 0 && self.settled_frames >= SETTLE_FRAMES {
             self.captured = true;
@@ -126,6 +189,8 @@ pub struct GuiState {
     pub right_tab: RightTab,
     pub scenario_path: PathBuf,
     pub scenario_files: Vec<PathBuf>,
+    /// Lesson scenarios (`scenarios/lessons/`), listed apart in the picker.
+    pub lesson_files: Vec<PathBuf>,
     pub path_input: String,
     pub load_error: Option<String>,
     /// The scenario as the population section edits it; used on reset.
@@ -147,10 +212,6 @@ pub struct GuiState {
     pub status: Option<(String, Instant)>,
     /// Measured simulation speed, ticks per wall-clock second.
     pub measured_tps: f64,
-    /// Policy in force from each simulated hour on (first entry at hour 0).
-    pub policy_marks: Vec<(f64, PolicyKind)>,
-    /// Set after the end of the scenario was reached and announced once.
-    pub finished_announced: bool,
 }
 
 impl GuiState {
@@ -158,7 +219,8 @@ impl GuiState {
         Self {
             right_tab: RightTab::Inspector,
             path_input: path.display().to_string(),
-            scenario_files: platform::scenario_files(),
+            scenario_files: platform::scenario_files("scenarios"),
+            lesson_files: platform::scenario_files("scenarios/lessons"),
             scenario_path: path,
             load_error: None,
             pending: scenario.clone(),
@@ -177,8 +239,6 @@ impl GuiState {
             sort_descending: true,
             status: None,
             measured_tps: 0.0,
-            policy_marks: vec![(0.0, scenario.recommender.policy)],
-            finished_announced: false,
         }
     }
 
@@ -209,9 +269,13 @@ impl GuiState {
     }
 }
 
-/// Numbers derived from the world that several panels share, refreshed when the tick changes.
-#[derive(Resource, Default)]
+/// Numbers derived from one world that several panels share, refreshed when the tick changes.
+#[derive(Default)]
 pub struct GuiCache {
+    /// Policy in force from each simulated hour on (first entry at hour 0).
+    pub policy_marks: Vec<(f64, PolicyKind)>,
+    /// Set after the end of the scenario was reached and announced once.
+    pub finished_announced: bool,
     /// Tick the cache describes, and a counter bumped at every rebuild of the world.
     pub tick: u32,
     pub generation: u32,
@@ -228,14 +292,6 @@ pub struct GuiCache {
 }
 
 impl GuiCache {
-    fn rebuild(&mut self) {
-        let generation = self.generation + 1;
-        *self = GuiCache {
-            generation,
-            ..GuiCache::default()
-        };
-    }
-
     fn refresh(&mut self, clock: &Clock, creators: &Creators, notes: &Notes) {
         self.tick = clock.tick;
         self.impressions = creator_impressions(creators, notes);
@@ -259,42 +315,45 @@ impl GuiCache {
     }
 }
 
-/// Exclusive system: applies requests, then advances the simulation within the frame budget.
+/// Exclusive system: applies requests, then advances every world within the frame budget.
 pub fn step_simulation(world: &mut World) {
     let request = world.resource_mut::<GuiState>().request.take();
     if let Some(request) = request {
         handle_request(world, request);
     }
     let dt = world.resource::<Time>().delta_secs_f64().min(0.25);
-    let tick = world.resource::<Clock>().tick;
-    let wanted = {
-        let mut state = world.resource_mut::<GuiState>();
-        let mut wanted = 0u32;
-        if let Some(auto) = &state.auto {
-            wanted = auto.ticks_left();
-        } else if state.playing {
-            if state.fast {
-                wanted = u32::MAX;
-            } else {
-                state.tick_debt += dt * state.ticks_per_second;
-                wanted = state.tick_debt.floor() as u32;
-                state.tick_debt -= wanted as f64;
-            }
+    world.resource_scope(|world, mut state: Mut<GuiState>| {
+        world.resource_scope(|_, mut worlds: Mut<Worlds>| {
+            step_worlds(&mut state, &mut worlds, dt);
+        });
+    });
+}
+
+fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
+    let tick = worlds.shown().sim.tick();
+    let mut wanted = 0u32;
+    if let Some(auto) = &state.auto {
+        wanted = auto.ticks_left();
+    } else if state.playing {
+        if state.fast {
+            wanted = u32::MAX;
+        } else {
+            state.tick_debt += dt * state.ticks_per_second;
+            wanted = state.tick_debt.floor() as u32;
+            state.tick_debt -= wanted as f64;
         }
-        if state.step_once {
-            state.step_once = false;
-            wanted = wanted.max(1);
-        }
-        if let Some(stop) = &state.auto_stop
-            && !stop.reached
-        {
-            wanted = wanted.min(stop.at_tick.saturating_sub(tick));
-        }
-        wanted
-    };
+    }
+    if state.step_once {
+        state.step_once = false;
+        wanted = wanted.max(1);
+    }
+    if let Some(stop) = &state.auto_stop
+        && !stop.reached
+    {
+        wanted = wanted.min(stop.at_tick.saturating_sub(tick));
+    }
 
     let budget = {
-        let state = world.resource::<GuiState>();
         let unattended =
             state.auto.is_some() || state.auto_stop.as_ref().is_some_and(|s| !s.reached);
         if unattended {
@@ -306,15 +365,16 @@ pub fn step_simulation(world: &mut World) {
     let start = Instant::now();
     let mut done = 0u32;
     while done < wanted && (done == 0 || start.elapsed() < budget) {
-        world.run_schedule(SimTick);
+        for held in &mut worlds.list {
+            held.sim.step();
+            after_tick(state, held);
+        }
         done += 1;
-        after_tick(world);
-        if world.resource::<GuiState>().auto.is_none() && !world.resource::<GuiState>().playing {
+        if state.auto.is_none() && !state.playing {
             break;
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let mut state = world.resource_mut::<GuiState>();
     if let Some(auto) = &mut state.auto {
         auto.ticks_done += done;
     }
@@ -335,35 +395,30 @@ pub fn step_simulation(world: &mut World) {
     } else if !state.playing {
         state.measured_tps = 0.0;
     }
-    if done > 0 || world.resource::<GuiCache>().impressions.is_empty() {
-        world.resource_scope(|world, mut cache: Mut<GuiCache>| {
-            cache.refresh(
-                world.resource::<Clock>(),
-                world.resource::<Creators>(),
-                world.resource::<Notes>(),
-            );
-        });
+    if done > 0 {
+        for held in &mut worlds.list {
+            held.refresh();
+        }
     }
 }
 
-/// Bookkeeping after each tick: hourly snapshot, policy marks, end of the scenario.
-fn after_tick(world: &mut World) {
-    let clock = world.resource::<Clock>().clone();
+/// Bookkeeping after each tick of one world: hourly snapshot, policy marks, end of the scenario.
+fn after_tick(state: &mut GuiState, held: &mut HeldWorld) {
+    let world = held.sim.world();
+    let cache = &mut held.cache;
+    let clock = world.resource::<Clock>();
     let per_hour = clock.hours_to_ticks(1.0).max(1);
     if clock.tick.is_multiple_of(per_hour) {
-        world.resource_scope(|world, mut cache: Mut<GuiCache>| {
-            cache.hourly(world.resource::<Creators>(), world.resource::<Notes>());
-        });
+        cache.hourly(world.resource::<Creators>(), world.resource::<Notes>());
     }
     let active = world.resource::<Recommender>().active();
-    let mut state = world.resource_mut::<GuiState>();
-    if state.policy_marks.last().is_none_or(|&(_, p)| p != active) {
-        state
+    if cache.policy_marks.last().is_none_or(|&(_, p)| p != active) {
+        cache
             .policy_marks
             .push((clock.ticks_to_hours(clock.tick.saturating_sub(1)), active));
     }
-    if clock.tick >= clock.total_ticks && !state.finished_announced {
-        state.finished_announced = true;
+    if clock.tick >= clock.total_ticks && !cache.finished_announced {
+        cache.finished_announced = true;
         if state.auto.is_none() {
             state.playing = false;
             let days = clock.hours() / 24.0;
@@ -379,8 +434,11 @@ fn handle_request(world: &mut World, request: Request) {
         Request::Reset | Request::NewSeed => {
             let mut scenario = world.resource::<GuiState>().pending.clone();
             // Live edits carry over: behaviour and recommender as they are now.
-            scenario.behaviour = world.resource::<ScenarioRes>().0.behaviour.clone();
-            scenario.recommender = world.resource::<Recommender>().config.clone();
+            {
+                let live = &world.resource::<Worlds>().shown().sim.scenario().clone();
+                scenario.behaviour = live.behaviour.clone();
+                scenario.recommender = live.recommender.clone();
+            }
             if matches!(request, Request::NewSeed) {
                 scenario.seed = fresh_seed();
             }
@@ -399,8 +457,9 @@ fn handle_request(world: &mut World, request: Request) {
             load(world, path, loaded);
         }
         Request::ExportCsv => {
-            let tick = world.resource::<Clock>().tick;
-            let message = match run_files(world, &RunInfo::default())
+            let sim = &world.resource::<Worlds>().shown().sim;
+            let tick = sim.tick();
+            let message = match run_files(sim.world(), &RunInfo::default())
                 .and_then(|files| platform::export_results(&files, tick))
             {
                 Ok(message) => message,
@@ -445,14 +504,20 @@ fn load(
     }
 }
 
+/// Replaces the worlds with one new world built from `scenario`.
 fn rebuild(world: &mut World, scenario: Scenario) {
-    insert_world(world, &scenario);
-    world.resource_mut::<GuiCache>().rebuild();
+    let held = HeldWorld::new(&scenario);
+    {
+        let mut worlds = world.resource_mut::<Worlds>();
+        // A new layout generation, so the map lays the new population out afresh.
+        let generation = worlds.shown().cache.generation + 1;
+        worlds.list = vec![held];
+        worlds.shown = 0;
+        worlds.list[0].cache.generation = generation;
+    }
     let mut state = world.resource_mut::<GuiState>();
-    state.policy_marks = vec![(0.0, scenario.recommender.policy)];
     state.pending = scenario;
     state.selected_creator = None;
     state.selected_note = None;
-    state.finished_announced = false;
     state.tick_debt = 0.0;
 }

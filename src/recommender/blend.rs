@@ -9,6 +9,7 @@ use crate::sim::agents::Viewer;
 use crate::sim::rng::SimRng;
 use rand::Rng;
 
+#[derive(Clone)]
 pub struct Blend {
     parts: Vec<Box<dyn Policy>>,
     /// Each part's share of slots, in part order.

@@ -7,7 +7,7 @@ use crate::scenario::PolicyKind;
 use crate::sim::agents::Viewer;
 use crate::sim::rng::SimRng;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct FollowerFeed {
     tables: TopicTables,
 }

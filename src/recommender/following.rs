@@ -46,6 +46,7 @@ pub fn explore(ctx: &PickContext, share: f64, rng: &mut SimRng) -> Option<u32> {
     }
 }
 
+#[derive(Clone)]
 pub struct FollowingTab;
 
 impl Policy for FollowingTab {

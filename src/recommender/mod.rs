@@ -4,6 +4,7 @@
 mod blend;
 mod follower_feed;
 mod following;
+mod plugin;
 mod popularity;
 mod predicted_engagement;
 mod random;
@@ -11,8 +12,9 @@ mod tables;
 mod totals;
 mod traffic_pool;
 
-pub use crate::sim::ladder::Ladder;
+pub use crate::sim::ladder::{Ladder, engagement_rate};
 pub use following::{explore, following_tab, pick_followed};
+pub use plugin::{RecommenderPlugin, learn};
 pub use tables::WeightedTable;
 pub use traffic_pool::TrafficPool;
 
@@ -26,7 +28,7 @@ use bevy::prelude::*;
 #[derive(Clone, Copy)]
 pub struct PickContext<'a> {
     pub notes: &'a Notes,
-    pub creators: &'a [Creator],
+    pub creators: &'a [Account],
     pub config: &'a RecommenderConfig,
     pub tick: u32,
     /// First note inside the candidate window (`window_hours`).
@@ -71,7 +73,7 @@ impl TickContext<'_> {
 /// (called in parallel, must not change anything), `learn` reads the engagement signals.
 /// `adopt` and `release` make a switch keep every note: the policy switched in takes over every
 /// note posted so far, the one switched out hands back the notes it was distributing.
-pub trait Policy: Send + Sync {
+pub trait Policy: PolicyClone + Send + Sync {
     fn kind(&self) -> PolicyKind;
     fn prepare(&mut self, ctx: &mut TickContext);
     fn pick(&self, ctx: &PickContext, viewer: &Viewer, rng: &mut SimRng) -> Option<u32>;
@@ -81,6 +83,23 @@ pub trait Policy: Send + Sync {
 }
 
 /// Builds a fresh policy of the given kind; `adopt` then hands it the notes posted so far.
+/// Copies a boxed policy with its state (forking a world copies its recommender).
+pub trait PolicyClone {
+    fn clone_box(&self) -> Box<dyn Policy>;
+}
+
+impl<T: Policy + Clone + 'static> PolicyClone for T {
+    fn clone_box(&self) -> Box<dyn Policy> {
+        Box::new(self.clone())
+    }
+}
+
+impl Clone for Box<dyn Policy> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
 pub fn make_policy(kind: PolicyKind, config: &RecommenderConfig) -> Box<dyn Policy> {
     match kind {
         PolicyKind::TrafficPool => Box::new(TrafficPool::default()),
@@ -95,11 +114,11 @@ pub fn make_policy(kind: PolicyKind, config: &RecommenderConfig) -> Box<dyn Poli
     }
 }
 
-/// The active policy and the parameters of all policies; the window and timeline events change
-/// `config`, the one live copy of the recommender's parameters.
-#[derive(Resource)]
+/// The active policy and its state. Its parameters have one owner, `ScenarioRes`
+/// (`scenario.recommender`), which the window and timeline events edit; every tick the
+/// recommender reads them from there (`TickContext::config`, `PickContext::config`).
+#[derive(Resource, Clone)]
 pub struct Recommender {
-    pub config: RecommenderConfig,
     policy: Box<dyn Policy>,
     /// Blend parts the current policy was built with (a blend is rebuilt when they change).
     built_blend: Vec<PolicyKind>,
@@ -111,11 +130,10 @@ pub struct Recommender {
 }
 
 impl Recommender {
-    pub fn new(config: RecommenderConfig) -> Self {
-        let policy = make_policy(config.policy, &config);
+    pub fn new(config: &RecommenderConfig) -> Self {
+        let policy = make_policy(config.policy, config);
         let built_blend = config.blend.iter().map(|p| p.policy).collect();
         Self {
-            config,
             policy,
             built_blend,
             adopted: false,
@@ -130,12 +148,13 @@ impl Recommender {
     /// Makes the policy match `config.policy` (after a switch or an edit). The old policy hands
     /// back its notes and the new one takes over every note, so a switch loses none.
     pub fn sync(&mut self, ctx: &mut TickContext) {
-        let blend: Vec<PolicyKind> = self.config.blend.iter().map(|p| p.policy).collect();
-        if self.policy.kind() != self.config.policy
-            || (self.config.policy == PolicyKind::Blend && blend != self.built_blend)
+        let config = ctx.config;
+        let blend: Vec<PolicyKind> = config.blend.iter().map(|p| p.policy).collect();
+        if self.policy.kind() != config.policy
+            || (config.policy == PolicyKind::Blend && blend != self.built_blend)
         {
             self.policy.release(ctx);
-            self.policy = make_policy(self.config.policy, &self.config);
+            self.policy = make_policy(config.policy, config);
             self.built_blend = blend;
             self.adopted = false;
         }
@@ -189,14 +208,5 @@ pub fn unpooled_status(note: &Note, tick: u32, window_ticks: u32) -> StopReason 
         StopReason::Expired
     } else {
         StopReason::StillRunning
-    }
-}
-
-/// The weighted engagement rate of counts (0 with no impressions; never negative).
-pub fn engagement_rate(counts: &Counts, weights: &crate::scenario::EngagementWeights) -> f64 {
-    if counts.impressions == 0 {
-        0.0
-    } else {
-        (counts.weighted(weights) / counts.impressions as f64).max(0.0)
     }
 }

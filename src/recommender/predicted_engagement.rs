@@ -25,7 +25,7 @@ use crate::sim::rng::SimRng;
 /// The platform rate assumed before any impression was served.
 const DEFAULT_RATE: f64 = 0.05;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct PredictedEngagement {
     tables: TopicTables,
     totals: CreatorTotals,

@@ -9,7 +9,7 @@ use crate::sim::agents::Viewer;
 use crate::sim::rng::SimRng;
 use rand::Rng;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct RandomFeed {
     /// Notes of the window grouped by creator: creator k's notes are
     /// `notes[offsets[k]..offsets[k + 1]]` (only for `per: creator`).

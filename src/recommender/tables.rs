@@ -18,7 +18,7 @@ struct Column {
 
 /// Note ids with an O(1) weighted draw (Vose's alias method, one 64-bit random number a draw);
 /// empty when no note has positive weight.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct WeightedTable {
     columns: Vec<Column>,
 }
@@ -94,7 +94,7 @@ impl WeightedTable {
 }
 
 /// Per-topic tables plus one over all topics.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct TopicTables {
     pub by_topic: Vec<WeightedTable>,
     pub all: WeightedTable,
@@ -136,16 +136,17 @@ impl TopicTables {
 /// One of the viewer's topics, chosen in proportion to interest.
 #[inline]
 pub fn pick_interest_topic(viewer: &crate::sim::agents::Viewer, rng: &mut SimRng) -> u8 {
-    let n = viewer.n_topics as usize;
-    let total: f32 = viewer.interest[..n].iter().sum();
+    let interests = viewer.interests;
+    let n = interests.n_topics as usize;
+    let total: f32 = interests.interest[..n].iter().sum();
     let mut u = rng.random::<f32>() * total;
     for i in 0..n {
-        if u < viewer.interest[i] {
-            return viewer.topics[i];
+        if u < interests.interest[i] {
+            return interests.topics[i];
         }
-        u -= viewer.interest[i];
+        u -= interests.interest[i];
     }
-    viewer.topics[n.saturating_sub(1)]
+    interests.topics[n.saturating_sub(1)]
 }
 
 #[cfg(test)]

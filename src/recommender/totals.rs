@@ -64,7 +64,7 @@ impl Totals {
 }
 
 /// Per-creator and platform totals over all notes so far.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct CreatorTotals {
     pub by_creator: Vec<Totals>,
     pub platform: Totals,

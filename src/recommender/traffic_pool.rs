@@ -26,7 +26,7 @@ const EVIDENCE_PATIENCE: u32 = 3;
 /// Weight of a cold-start pool's demand against a later pool's when attention is short.
 const COLD_START_PRIORITY: f64 = 10.0;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct TrafficPool {
     /// Notes from this id on have not been seen by the policy yet.
     admitted_upto: usize,
@@ -56,7 +56,7 @@ impl TrafficPool {
         libm::pow(authority.clamp(0.5, 2.0) as f64, params.authority_strength)
     }
 
-    fn threshold_for(params: &TrafficPoolParams, creator: &Creator) -> f64 {
+    fn threshold_for(params: &TrafficPoolParams, creator: &Account) -> f64 {
         params.graduation_threshold / Self::authority_factor(params, creator.authority)
     }
 

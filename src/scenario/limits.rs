@@ -6,8 +6,8 @@
 //!   about (escapes × length): a `name` of a million `\n` (2 MB) took 76 s. Capping the length and
 //!   the escapes of each string bounds that cost per input byte, so parsing stays linear in the
 //!   file size (a 4 MiB file made entirely of strings at both limits: 0.4-0.6 s with checking).
-//! - Checking a timeline `Set` event re-applies it to a copy of the whole scenario and checks the
-//!   copy, so checking costs about (events × scenario size): 2,000 creator groups and 2,000 events,
+//! - Checking a timeline `Set` event re-applies it to a copy of the scenario (without its timeline)
+//!   and checks the copy, so checking costs about (events × groups): 2,000 creator groups and 2,000 events,
 //!   a 140 KB file, took 22 s. Capping both lists bounds it (0.5-0.8 s for a 4 MiB file of
 //!   long events and groups at their limits, on a busy 2-core machine).
 //!
@@ -27,6 +27,46 @@ pub const MAX_CREATOR_GROUPS: usize = 128;
 pub const MAX_TIMELINE_EVENTS: usize = 256;
 /// Longest `--set` (or timeline `Set`) value: 64 KiB, the same as a string literal in a file.
 pub const MAX_OVERRIDE_VALUE_BYTES: usize = 64 << 10;
+
+/// Longest piece of user input an error message repeats whole.
+pub const MAX_ECHO_CHARS: usize = 120;
+/// Longest message about user input (one that may quote it) shown whole.
+pub const MAX_MESSAGE_CHARS: usize = 600;
+
+/// User input (or a message that quotes it) as an error message repeats it: whole up to
+/// `max_chars` characters, else its first two thirds and last third of that around an ellipsis
+/// and its length, so a 64 KiB value neither buries the message nor hides how it ends
+/// ("..., expected u64").
+pub fn echo(input: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    let chars = input.chars().count();
+    if chars <= max_chars {
+        return input.into();
+    }
+    let head: String = input.chars().take(max_chars * 2 / 3).collect();
+    let tail: String = input.chars().skip(chars - max_chars / 3).collect();
+    format!("{head}…[{} bytes]…{tail}", input.len()).into()
+}
+
+#[cfg(test)]
+#[test]
+fn echo_keeps_short_input_and_both_ends_of_long_input() {
+    assert_eq!(echo("seed=3", MAX_ECHO_CHARS), "seed=3");
+    let long = format!("seed={}, expected u64", "x".repeat(60_000));
+    let short = echo(&long, MAX_ECHO_CHARS);
+    assert!(short.len() < 200, "{short}");
+    assert!(short.starts_with("seed=xxx"), "{short}");
+    assert!(short.ends_with("xxx, expected u64"), "{short}");
+    assert!(short.contains("…[60019 bytes]…"), "{short}");
+    // Cut on characters, never inside one.
+    let wide = "é".repeat(500);
+    assert_eq!(
+        echo(&wide, MAX_ECHO_CHARS)
+            .chars()
+            .filter(|&c| c == 'é')
+            .count(),
+        120
+    );
+}
 
 /// A string literal over a limit: where it starts (byte offset of its first character) and why.
 #[derive(Debug, PartialEq)]

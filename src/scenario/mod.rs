@@ -6,11 +6,11 @@ mod overrides;
 mod validate;
 
 pub use limits::{
-    MAX_CREATOR_GROUPS, MAX_FILE_BYTES, MAX_OVERRIDE_VALUE_BYTES, MAX_STRING_BYTES,
-    MAX_STRING_ESCAPES, MAX_TIMELINE_EVENTS,
+    MAX_CREATOR_GROUPS, MAX_ECHO_CHARS, MAX_FILE_BYTES, MAX_MESSAGE_CHARS,
+    MAX_OVERRIDE_VALUE_BYTES, MAX_STRING_BYTES, MAX_STRING_ESCAPES, MAX_TIMELINE_EVENTS, echo,
 };
-pub use overrides::{apply_override, parse_assignment};
-pub use validate::{Problem, validate};
+pub use overrides::{apply_override, check_path, parse_assignment};
+pub use validate::{MAX_DAYS, Problem, validate};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -878,6 +878,9 @@ pub enum ScenarioError {
         bytes: u64,
         at_least: bool,
     },
+    /// The run would not fit in the memory this machine has (see `crate::memory`).
+    #[error("{path}: {message}")]
+    Memory { path: PathBuf, message: String },
     #[error("{path}:{line}:{col}: {message}")]
     Syntax {
         path: PathBuf,

@@ -28,8 +28,26 @@ pub fn apply_override(scenario: &mut Scenario, path: &str, value: &str) -> Resul
         ));
     }
     let mut tree = serde_json::to_value(&*scenario).map_err(|e| e.to_string())?;
+    let node = field_at(&mut tree, path)?;
+    *node = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    let updated: Scenario = serde_path_to_error::deserialize(tree)
+        .map_err(|e| format!("{path}: {}", e.into_inner()))?;
+    *scenario = updated;
+    Ok(())
+}
+
+/// Checks that `path` names a field of the scenario, without changing anything: a sweep calls it
+/// before running anything, so a misspelt path stops the sweep while a bad value only fails the
+/// runs that use it.
+pub fn check_path(scenario: &Scenario, path: &str) -> Result<(), String> {
+    let mut tree = serde_json::to_value(scenario).map_err(|e| e.to_string())?;
+    field_at(&mut tree, path).map(|_| ())
+}
+
+/// The node at `path` in a scenario's JSON tree, or an error that names the first unknown part.
+fn field_at<'a>(tree: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
     let segments = split_path(path)?;
-    let mut node = &mut tree;
+    let mut node = tree;
     let mut walked = String::new();
     for segment in &segments {
         let here = if walked.is_empty() {
@@ -70,11 +88,7 @@ pub fn apply_override(scenario: &mut Scenario, path: &str, value: &str) -> Resul
         }
         walked.push_str(segment);
     }
-    *node = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
-    let updated: Scenario = serde_path_to_error::deserialize(tree)
-        .map_err(|e| format!("{path}: {}", e.into_inner()))?;
-    *scenario = updated;
-    Ok(())
+    Ok(node)
 }
 
 fn split_path(path: &str) -> Result<Vec<String>, String> {

@@ -16,10 +16,10 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Bytes a viewer costs in memory, with its share of follow lists and feed buffers.
-pub const BYTES_PER_VIEWER: u64 = 420;
-/// Largest memory a population may ask for; beyond it the run would swap or be killed.
-pub const MEMORY_LIMIT_BYTES: u64 = 12 << 30;
+/// Whether a run fits in this machine's memory is checked apart from these range checks, against
+/// what the machine has (`crate::memory`).
+/// Longest run, in simulated days.
+pub const MAX_DAYS: f64 = 3650.0;
 pub const MAX_VIEWERS: u32 = 25_000_000;
 
 struct Checker {
@@ -103,7 +103,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         problems: Vec::new(),
     };
     c.count("tick_minutes", s.tick_minutes as u64, 1, 1440);
-    c.positive("days", s.days, 3650.0);
+    c.positive("days", s.days, MAX_DAYS);
     c.positive("sample_every_hours", s.sample_every_hours, 24.0 * 365.0);
     c.count("topics", s.topics as u64, 1, 64);
 
@@ -152,23 +152,6 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.push(
             "creators",
             format!("{creators} creators but only {} viewers; creators are users, expected at most viewers.count", v.count),
-        );
-    }
-    let initial_follows: f64 = s
-        .creators
-        .iter()
-        .map(|g| g.count as f64 * g.followers.mean().max(0.0).min(v.count as f64))
-        .sum();
-    let bytes = v.count as f64 * BYTES_PER_VIEWER as f64 + initial_follows * 4.0;
-    if bytes > MEMORY_LIMIT_BYTES as f64 {
-        c.push(
-            "viewers.count",
-            format!(
-                "population too large for memory: about {:.1} GiB needed, limit {} GiB \
-                 (fewer viewers or fewer initial followers)",
-                bytes / (1u64 << 30) as f64,
-                MEMORY_LIMIT_BYTES >> 30
-            ),
         );
     }
 
@@ -343,6 +326,9 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         );
     }
 
+    // Each `Set` is checked on a copy of the scenario without its timeline and lesson, made once:
+    // a fresh copy of the whole scenario per event would make checking events x timeline.
+    let mut untimed: Option<Scenario> = None;
     for (i, event) in s.timeline.iter().enumerate() {
         let path = format!("timeline[{i}]");
         if !(event.day.is_finite() && event.day >= 0.0) {
@@ -354,15 +340,21 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         match &event.action {
             Action::SwitchPolicy(_) => {}
             Action::Set { path: field, value } => {
-                let mut copy = s.clone();
-                copy.timeline.clear();
+                let base = untimed.get_or_insert_with(|| without_timeline(s));
+                let mut copy = base.clone();
                 match apply_override(&mut copy, field, value) {
-                    Err(message) => c.push(format!("{path}.action"), message),
+                    Err(message) => c.push(
+                        format!("{path}.action"),
+                        super::echo(&message, super::MAX_MESSAGE_CHARS),
+                    ),
                     Ok(()) => {
                         for p in validate(&copy) {
                             c.push(
                                 format!("{path}.action"),
-                                format!("after setting {field}={value}: {p}"),
+                                format!(
+                                    "after setting {}: {p}",
+                                    super::echo(&format!("{field}={value}"), super::MAX_ECHO_CHARS)
+                                ),
                             );
                         }
                     }
@@ -374,6 +366,41 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         }
     }
     c.problems
+}
+
+/// A copy of `s` without its timeline and lesson, made without copying them.
+fn without_timeline(s: &Scenario) -> Scenario {
+    // Every field by name: a new field must be decided on here.
+    let Scenario {
+        name,
+        lesson: _,
+        seed,
+        population_seed,
+        tick_minutes,
+        days,
+        sample_every_hours,
+        topics,
+        viewers,
+        behaviour,
+        creators,
+        recommender,
+        timeline: _,
+    } = s;
+    Scenario {
+        name: name.clone(),
+        lesson: String::new(),
+        seed: *seed,
+        population_seed: *population_seed,
+        tick_minutes: *tick_minutes,
+        days: *days,
+        sample_every_hours: *sample_every_hours,
+        topics: *topics,
+        viewers: viewers.clone(),
+        behaviour: behaviour.clone(),
+        creators: creators.clone(),
+        recommender: recommender.clone(),
+        timeline: Vec::new(),
+    }
 }
 
 fn check_group(c: &mut Checker, path: &str, g: &CreatorGroup, topics: u32) {

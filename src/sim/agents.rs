@@ -1,5 +1,12 @@
-//! The agents' data: viewers, creators and notes, kept in contiguous tables indexed by id so the
-//! per-impression loop touches plain arrays and never allocates.
+//! The agents and what they make. Every user is an entity whose components say what it is and
+//! does (`Interests`, `SessionRhythm`, `Satisfaction`, `Memory`, `Follows`, ...); a creator is a
+//! user with `Creator` and `Followers` on the same entity. Users are named by `UserId`, creators by
+//! creator id, so ids mean the same in a fork of the world.
+//!
+//! Notes are not entities: they stay a columnar store (`Notes`), because the feed reads them at
+//! random by id from both cores a hundred million times a run, the fields it reads sit together in
+//! one 20-byte record (`NoteLook`), and the counters it adds to are atomics a `Query` could not
+//! share between threads. The design card asks for viewer and creator entities, not note entities.
 
 use crate::scenario::{Archetype, EngagementWeights};
 use bevy::prelude::*;
@@ -14,34 +21,22 @@ pub const INBOX: usize = 4;
 pub const MAX_CIRCLE: usize = 8;
 pub const MAX_FOLLOWS: usize = 2_000;
 
-/// One user as a viewer. Creators are users too (`creator` is their creator id).
-#[derive(Clone, Debug)]
-pub struct Viewer {
-    /// Interest topics, strongest first; `interest[i]` is the match (top topic = 1).
+/// A user's stable id: its index in `Users::entities`, the order users joined in. Notes, follows,
+/// circles and reach sketches name users by this id, so it survives a fork into a new world.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserId(pub u32);
+
+/// What a user likes: up to three topics, strongest first; `interest[i]` is the match (top
+/// topic = 1).
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Interests {
     pub topics: [u8; 3],
     pub interest: [f32; 3],
     pub n_topics: u8,
-    pub active: bool,
-    pub inbox_len: u8,
-    /// Multipliers on like, comment, save, share, follow.
-    pub propensity: [f32; 5],
-    pub sessions_per_day: f32,
-    pub session_length: f32,
-    pub satisfaction: f32,
-    pub creator: u32,
-    pub seen_pos: u8,
-    pub recent_pos: u8,
-    /// Fingerprints of the last notes seen (16 bits each keep the record small: about one note
-    /// in 2,000 is mistaken for one in memory).
-    pub seen: [u16; SEEN_MEMORY],
-    pub recent_creators: [u32; CREATOR_MEMORY],
-    pub inbox: [u32; INBOX],
-    /// Creators this viewer follows.
-    pub follows: Vec<u32>,
 }
 
-impl Viewer {
-    /// How well a topic matches this viewer's interests (0 when it is not one of them).
+impl Interests {
+    /// How well a topic matches (0 when it is not one of them).
     #[inline]
     pub fn interest_in(&self, topic: u8) -> f32 {
         for i in 0..self.n_topics as usize {
@@ -51,6 +46,56 @@ impl Viewer {
         }
         0.0
     }
+    pub fn topics(&self) -> &[u8] {
+        &self.topics[..self.n_topics as usize]
+    }
+}
+
+/// Multipliers on the chance to like, comment, save, share and follow.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Propensity(pub [f32; 5]);
+
+/// How often a user opens the app and how far they scroll.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct SessionRhythm {
+    pub sessions_per_day: f32,
+    pub session_length: f32,
+}
+
+/// The tick of a user's next session (`u32::MAX` once they left). A component of its own so the
+/// per-tick scan for who opens the app reads 4 bytes per user.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NextSession(pub u32);
+
+/// How happy a user is with the feed lately, 0..=1; it sets how often and how long they come
+/// back, and below `behaviour.churn_below` they may leave for good.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Satisfaction(pub f32);
+
+/// What a user saw lately: the notes (so the feed does not repeat itself) and their creators
+/// (for creative fatigue).
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Memory {
+    /// Fingerprints of the last notes seen (16 bits each keep the record small: about one note
+    /// in 2,000 is mistaken for one in memory).
+    pub seen: [u16; SEEN_MEMORY],
+    pub recent_creators: [u32; CREATOR_MEMORY],
+    pub seen_pos: u8,
+    pub recent_pos: u8,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Self {
+            seen: [fingerprint(NONE); SEEN_MEMORY],
+            recent_creators: [NONE; CREATOR_MEMORY],
+            seen_pos: 0,
+            recent_pos: 0,
+        }
+    }
+}
+
+impl Memory {
     #[inline]
     pub fn has_seen(&self, note: u32) -> bool {
         let print = fingerprint(note);
@@ -72,33 +117,61 @@ impl Viewer {
         self.recent_creators[self.recent_pos as usize % CREATOR_MEMORY] = creator;
         self.recent_pos = self.recent_pos.wrapping_add(1);
     }
-    #[inline]
-    pub fn follows_creator(&self, creator: u32) -> bool {
-        self.follows.contains(&creator)
+}
+
+/// Notes friends shared with a user, shown first in their next session.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Inbox {
+    pub notes: [u32; INBOX],
+    pub len: u8,
+}
+
+impl Default for Inbox {
+    fn default() -> Self {
+        Self {
+            notes: [NONE; INBOX],
+            len: 0,
+        }
     }
-    pub fn push_inbox(&mut self, note: u32) {
-        if self.inbox[..self.inbox_len as usize].contains(&note) {
+}
+
+impl Inbox {
+    pub fn notes(&self) -> &[u32] {
+        &self.notes[..self.len as usize]
+    }
+    pub fn push(&mut self, note: u32) {
+        if self.notes().contains(&note) {
             return;
         }
-        if (self.inbox_len as usize) < INBOX {
-            self.inbox[self.inbox_len as usize] = note;
-            self.inbox_len += 1;
+        if (self.len as usize) < INBOX {
+            self.notes[self.len as usize] = note;
+            self.len += 1;
         } else {
-            self.inbox.rotate_left(1);
-            self.inbox[INBOX - 1] = note;
+            self.notes.rotate_left(1);
+            self.notes[INBOX - 1] = note;
         }
     }
 }
 
-/// A 16-bit fingerprint of a note id, for a viewer's memory of what they saw.
-#[inline]
-pub fn fingerprint(note: u32) -> u16 {
-    (note.wrapping_mul(0x9E37_79B1) >> 16) as u16
+/// The creators (by creator id) a user follows, in the order they followed them.
+///
+/// A plain list rather than Bevy relationships: following is many-to-many (a relationship
+/// component holds one target), the feed asks "does this viewer follow that creator" and "pick
+/// one they follow" thousands of times per tick from both cores, which a short contiguous list
+/// answers from one cache line, and a world of a million users starts with tens of millions of
+/// follows, which as entities would cost far more memory than 4 bytes each.
+#[derive(Component, Clone, Debug, Default)]
+pub struct Follows(pub Vec<u32>);
+
+impl Follows {
+    #[inline]
+    pub fn contains(&self, creator: u32) -> bool {
+        self.0.contains(&creator)
+    }
 }
 
-/// The people who see what a viewer shares (their personal followers), kept apart from the
-/// viewer records because only the spread phase reads them.
-#[derive(Clone, Copy, Debug, Default)]
+/// The people who see what a user shares (their personal followers).
+#[derive(Component, Clone, Copy, Debug, Default)]
 pub struct ShareCircle {
     pub members: [u32; MAX_CIRCLE],
     pub len: u8,
@@ -110,29 +183,102 @@ impl ShareCircle {
     }
 }
 
-/// Every user, in id order.
-#[derive(Resource, Default)]
-pub struct Viewers {
-    pub list: Vec<Viewer>,
-    /// Tick of each viewer's next session (`u32::MAX` once they left), kept apart from the viewer
-    /// records so the per-tick scan for who opens the app reads 4 bytes per viewer.
-    pub next_session: Vec<u32>,
-    pub circles: Vec<ShareCircle>,
-    pub churned: u32,
+/// Marks a user who left for good: no more sessions, no longer in the audience.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Churned;
+
+/// What a policy sees of the viewer it fills a feed slot for (borrowed from their components).
+#[derive(Clone, Copy)]
+pub struct Viewer<'a> {
+    pub id: u32,
+    pub interests: &'a Interests,
+    pub memory: &'a Memory,
+    pub follows: &'a [u32],
 }
 
-impl Viewers {
-    pub fn push(&mut self, viewer: Viewer, next_session: u32, circle: ShareCircle) {
-        self.list.push(viewer);
-        self.next_session.push(next_session);
-        self.circles.push(circle);
+impl Viewer<'_> {
+    #[inline]
+    pub fn recent_count(&self, creator: u32) -> u32 {
+        self.memory.recent_count(creator)
+    }
+    #[inline]
+    pub fn has_seen(&self, note: u32) -> bool {
+        self.memory.has_seen(note)
     }
 }
 
-/// A user who posts.
+/// Everything a new user is made of.
+pub type UserBundle = (
+    UserId,
+    Interests,
+    Propensity,
+    SessionRhythm,
+    NextSession,
+    Satisfaction,
+    Memory,
+    Inbox,
+    Follows,
+    ShareCircle,
+);
+
+/// A user as drawn before it is spawned (the population is built in parallel, then spawned in
+/// id order).
 #[derive(Clone, Debug)]
+pub struct NewUser {
+    pub interests: Interests,
+    pub propensity: Propensity,
+    pub rhythm: SessionRhythm,
+    pub satisfaction: Satisfaction,
+    pub follows: Follows,
+    pub circle: ShareCircle,
+    pub next_session: u32,
+}
+
+impl NewUser {
+    pub fn bundle(self, id: u32) -> UserBundle {
+        (
+            UserId(id),
+            self.interests,
+            self.propensity,
+            self.rhythm,
+            NextSession(self.next_session),
+            self.satisfaction,
+            Memory::default(),
+            Inbox::default(),
+            self.follows,
+            self.circle,
+        )
+    }
+}
+
+/// A fingerprint of a note id, for a viewer's memory of what they saw.
+#[inline]
+pub fn fingerprint(note: u32) -> u16 {
+    (note.wrapping_mul(0x9E37_79B1) >> 16) as u16
+}
+
+/// Every user's entity, by `UserId`, and how many left.
+#[derive(Resource, Clone, Default)]
+pub struct Users {
+    pub entities: Vec<Entity>,
+    pub churned: u32,
+}
+
+impl Users {
+    pub fn len(&self) -> usize {
+        self.entities.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty()
+    }
+}
+
+/// A user who posts: who they are as a creator. On the same entity as their user components
+/// (a creator is a user).
+#[derive(Component, Clone, Debug)]
 pub struct Creator {
-    pub user: u32,
+    /// Creator id: index in `Creators::list`.
+    pub id: u32,
     pub archetype: Archetype,
     pub group: u32,
     pub skill: f32,
@@ -143,6 +289,33 @@ pub struct Creator {
     pub n_niche: u8,
     pub verified: bool,
     pub formats: [f32; 3],
+    pub joined_tick: u32,
+}
+
+/// A creator's audience: how many follow them now and how many did when they joined.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Followers {
+    pub count: u32,
+    pub initial: u32,
+}
+
+/// The platform's record of one creator account: what the platform keeps about it (authority,
+/// posts, latest notes) and, for policies and metrics that read creators by id at random, a copy
+/// of the creator's profile and follower count (`Creator` and `Followers` on the creator's
+/// entity own them; the follower count is copied after each tick's follows, see
+/// `feed::sync_accounts`).
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub user: u32,
+    pub entity: Entity,
+    pub archetype: Archetype,
+    pub group: u32,
+    pub skill: f32,
+    pub promotional: f32,
+    pub posts_per_day: f32,
+    pub verified: bool,
+    pub niche: [u8; 3],
+    pub n_niche: u8,
     pub initial_followers: u32,
     pub followers: u32,
     /// History of how this creator's notes did in pools: 1 = neutral, above = good record.
@@ -153,7 +326,27 @@ pub struct Creator {
     pub latest: [u32; 3],
 }
 
-impl Creator {
+impl Account {
+    pub fn new(user: u32, entity: Entity, creator: &Creator, followers: &Followers) -> Self {
+        Self {
+            user,
+            entity,
+            archetype: creator.archetype,
+            group: creator.group,
+            skill: creator.skill,
+            promotional: creator.promotional,
+            posts_per_day: creator.posts_per_day,
+            verified: creator.verified,
+            niche: creator.niche,
+            n_niche: creator.n_niche,
+            initial_followers: followers.initial,
+            followers: followers.count,
+            authority: 1.0,
+            posts: 0,
+            joined_tick: creator.joined_tick,
+            latest: [NONE; 3],
+        }
+    }
     pub fn latest_notes(&self) -> impl Iterator<Item = u32> + '_ {
         self.latest.iter().copied().filter(|&n| n != NONE)
     }
@@ -163,9 +356,10 @@ impl Creator {
     }
 }
 
-#[derive(Resource, Default)]
+/// Every creator account, by creator id.
+#[derive(Resource, Clone, Default)]
 pub struct Creators {
-    pub list: Vec<Creator>,
+    pub list: Vec<Account>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -377,6 +571,29 @@ impl Counts {
     }
 }
 
+impl Clone for NoteCounters {
+    fn clone(&self) -> Self {
+        Self::from(self.get())
+    }
+}
+
+impl From<Counts> for NoteCounters {
+    fn from(c: Counts) -> Self {
+        Self {
+            impressions: AtomicU32::new(c.impressions),
+            clicks: AtomicU32::new(c.clicks),
+            likes: AtomicU32::new(c.likes),
+            short_comments: AtomicU32::new(c.short_comments),
+            deep_comments: AtomicU32::new(c.deep_comments),
+            saves: AtomicU32::new(c.saves),
+            shares: AtomicU32::new(c.shares),
+            follows: AtomicU32::new(c.follows),
+            quick_scrolls: AtomicU32::new(c.quick_scrolls),
+            dwell_seconds: AtomicU32::new(c.dwell_seconds),
+        }
+    }
+}
+
 impl NoteCounters {
     pub fn get(&self) -> Counts {
         Counts {
@@ -405,6 +622,16 @@ pub const REACH_REGISTERS: usize = 1 << REACH_BITS;
 /// Registers only grow (an atomic max), so the result does not depend on thread timing.
 pub struct ReachSketch {
     registers: [std::sync::atomic::AtomicU8; REACH_REGISTERS],
+}
+
+impl Clone for ReachSketch {
+    fn clone(&self) -> Self {
+        Self {
+            registers: std::array::from_fn(|i| {
+                std::sync::atomic::AtomicU8::new(self.registers[i].load(Relaxed))
+            }),
+        }
+    }
 }
 
 impl Default for ReachSketch {
@@ -544,7 +771,7 @@ pub struct StageRecord {
 }
 
 /// Every note, in id (= posting) order.
-#[derive(Resource, Default)]
+#[derive(Resource, Clone, Default)]
 pub struct Notes {
     pub list: Vec<Note>,
     /// `look[id]` mirrors the feed-facing fields of `list[id]` for the hot loop.

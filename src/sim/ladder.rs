@@ -2,6 +2,7 @@
 //! stage under every policy, fixed when the world is built so that switching or comparing
 //! policies never moves it.
 
+use super::agents::Counts;
 use bevy::prelude::*;
 
 /// Brackets of the ladder a run is measured on (at most this many stages above stage 0).
@@ -71,10 +72,19 @@ pub fn ladder_record(
         target: 0,
         start: *counts,
         impressions: counts.impressions,
-        engagement_rate: crate::recommender::engagement_rate(counts, weights) as f32,
+        engagement_rate: engagement_rate(counts, weights) as f32,
         threshold: f32::NAN,
         negative_rate: counts.negative_rate() as f32,
         outcome: crate::sim::agents::StageOutcome::Reached,
+    }
+}
+
+/// The weighted engagement rate of counts (0 with no impressions; never negative).
+pub fn engagement_rate(counts: &Counts, weights: &crate::scenario::EngagementWeights) -> f64 {
+    if counts.impressions == 0 {
+        0.0
+    } else {
+        (counts.weighted(weights) / counts.impressions as f64).max(0.0)
     }
 }
 

@@ -29,14 +29,6 @@ pub fn prefetch_for_write<T>(value: &T) {
     let _ = value;
 }
 
-/// Prefetches the first elements of a slice held elsewhere on the heap (a follow list).
-#[inline(always)]
-pub fn prefetch_slice<T>(values: &[T]) {
-    if let Some(first) = values.first() {
-        prefetch(first);
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn each_line<T>(value: &T, mut hint: impl FnMut(*const i8)) {

@@ -2,7 +2,7 @@
 //! each viewer is, drawn as a thinned Poisson process so the mean rate stays what the scenario says.
 
 use super::Clock;
-use super::agents::Viewer;
+use super::agents::SessionRhythm;
 use super::rng::{SimRng, exponential};
 use rand::Rng;
 
@@ -12,10 +12,15 @@ pub fn retention(satisfaction: f32) -> f64 {
     0.3 + 1.4 * satisfaction.clamp(0.0, 1.0) as f64
 }
 
-/// The tick of this viewer's next session, strictly after `now`.
-pub fn schedule_next_session(viewer: &Viewer, now: u32, clock: &Clock, rng: &mut SimRng) -> u32 {
-    let per_tick =
-        viewer.sessions_per_day as f64 * retention(viewer.satisfaction) / clock.ticks_per_day;
+/// The tick of a user's next session, strictly after `now`.
+pub fn schedule_next_session(
+    rhythm: &SessionRhythm,
+    satisfaction: f32,
+    now: u32,
+    clock: &Clock,
+    rng: &mut SimRng,
+) -> u32 {
+    let per_tick = rhythm.sessions_per_day as f64 * retention(satisfaction) / clock.ticks_per_day;
     if per_tick <= 0.0 {
         return u32::MAX;
     }

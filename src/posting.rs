@@ -1,44 +1,31 @@
-//! Creators post notes (a Poisson rate per creator, with format, images, text, hashtags and how
-//! promotional the note is), and new viewers join.
+//! Creators post notes: a Poisson rate per creator (plus any fixed posting days of their group),
+//! each note with a topic from their niches, a format, images, text, hashtags and how
+//! promotional it is.
 
-use super::agents::*;
-use super::population::{arrivals, creators_join};
-use super::rng::{Stream, normal, poisson, stream};
-use super::{Audience, Clock, ScenarioRes};
+use crate::sim::agents::*;
+use crate::sim::rng::{SimRng, Stream, normal, poisson, stream};
+use crate::sim::{Clock, ScenarioRes, SimTick, TickSet};
 use bevy::prelude::*;
+use bevy::utils::Parallel;
 use rand::Rng;
 
-pub(super) fn arrive(
-    mut viewers: ResMut<Viewers>,
-    mut creators: ResMut<Creators>,
-    mut audience: ResMut<Audience>,
-    clock: Res<Clock>,
-    scenario: Res<ScenarioRes>,
-) {
-    let s = &scenario.0;
-    let joined = arrivals(s, &mut viewers, &clock) as usize;
-    for viewer in &viewers.list[viewers.list.len() - joined..] {
-        audience.add(viewer);
-    }
-    // Creator groups that keep growing: each draws its newcomers from its own stream.
-    for (g, group) in s.creators.iter().enumerate() {
-        if group.arrivals_per_day <= 0.0 {
-            continue;
-        }
-        let mut rng = stream(s.seed, Stream::Arrivals, clock.tick as u64, 1 + g as u64);
-        let n = poisson(&mut rng, group.arrivals_per_day / clock.ticks_per_day);
-        creators_join(
-            s,
-            &mut viewers,
-            &mut creators,
-            &mut audience,
-            (group, g as u32),
-            n,
-            &clock,
-            &mut rng,
+/// Adds posting to `Post` (after arrivals and timeline events).
+pub struct PostingPlugin;
+
+impl Plugin for PostingPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Drafts>().add_systems(
+            SimTick,
+            post_notes
+                .in_set(TickSet::Post)
+                .after(crate::population::arrive),
         );
     }
 }
+
+/// Notes written this tick, per thread, before they are published in creator order.
+#[derive(Resource, Default)]
+struct Drafts(Parallel<Vec<(u32, Note)>>);
 
 /// The fixed posting days of a creator group (in the scenario's list, then timeline groups).
 fn schedule_of(scenario: &crate::scenario::Scenario, group: u32) -> &[f64] {
@@ -56,14 +43,17 @@ fn schedule_of(scenario: &crate::scenario::Scenario, group: u32) -> &[f64] {
     }
 }
 
-pub(super) fn post_notes(
+/// Every creator writes this tick's notes (from a random stream of their own, in parallel); the
+/// notes are then published in creator-id order, so note ids do not depend on thread timing.
+fn post_notes(
+    writers: Query<&Creator>,
     mut creators: ResMut<Creators>,
     mut notes: ResMut<Notes>,
+    mut drafts: ResMut<Drafts>,
     clock: Res<Clock>,
     scenario: Res<ScenarioRes>,
 ) {
     let s = &scenario.0;
-    let mut rng = stream(s.seed, Stream::Post, clock.tick as u64, 0);
     let tick = clock.tick;
     // Groups with a fixed posting day that falls on this tick (usually none).
     let groups = s.creators.len() + s.timeline.len();
@@ -74,28 +64,35 @@ pub(super) fn post_notes(
                 .any(|&day| (day * clock.ticks_per_day).round() as u32 == tick)
         })
         .collect();
-    for (id, creator) in creators.list.iter_mut().enumerate() {
+    let drafts = &mut drafts.0;
+    writers.par_iter().for_each(|creator| {
         let fixed = scheduled
             .get(creator.group as usize)
             .copied()
             .unwrap_or(false) as u32;
+        let mut rng = stream(s.seed, Stream::Post, tick as u64, creator.id as u64);
         let n = fixed + poisson(&mut rng, creator.posts_per_day as f64 / clock.ticks_per_day);
-        for _ in 0..n {
-            let note = compose(creator, id as u32, tick, &mut rng);
-            let note_id = notes.push(note);
-            creator.push_latest(note_id);
-            creator.posts += 1;
+        if n > 0 {
+            drafts.scope(|out| {
+                for _ in 0..n {
+                    out.push((creator.id, compose(creator, tick, &mut rng)));
+                }
+            });
         }
+    });
+    let mut written: Vec<(u32, Note)> = drafts.drain().collect();
+    // Stable: one creator's notes keep the order they were written in.
+    written.sort_by_key(|(id, _)| *id);
+    for (id, note) in written {
+        let note_id = notes.push(note);
+        let account = &mut creators.list[id as usize];
+        account.push_latest(note_id);
+        account.posts += 1;
     }
 }
 
 /// Draws one note by this creator.
-pub fn compose(
-    creator: &Creator,
-    creator_id: u32,
-    tick: u32,
-    rng: &mut super::rng::SimRng,
-) -> Note {
+pub fn compose(creator: &Creator, tick: u32, rng: &mut SimRng) -> Note {
     // The first niche topic carries most of a creator's posts.
     let topic = if creator.n_niche > 1 && rng.random::<f32>() > 0.6 {
         creator.niche[rng.random_range(1..creator.n_niche as usize)]
@@ -120,7 +117,7 @@ pub fn compose(
     let promotional = (creator.promotional as f64 + 0.1 * normal(rng)).clamp(0.0, 1.0) as f32;
     let appeal = (creator.skill as f64 + 0.1 * normal(rng)).clamp(0.01, 1.0) as f32;
     Note {
-        creator: creator_id,
+        creator: creator.id,
         topic,
         format,
         images,

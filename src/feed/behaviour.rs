@@ -1,9 +1,9 @@
 //! How a viewer reacts to one impression: open or scroll on, dwell, like, comment (short or deep),
 //! save, share, follow, or flick away at once. Pure functions over plain numbers.
 
-use super::agents::{Format, NoteLook};
-use super::rng::SimRng;
 use crate::scenario::BehaviourConfig;
+use crate::sim::agents::{Format, NoteLook};
+use crate::sim::rng::SimRng;
 use rand::Rng;
 
 /// Behaviour parameters as f32, prepared once per tick for the hot loop.
@@ -50,7 +50,7 @@ impl ReactionModel {
     }
 
     /// How good this impression is for this viewer, 0..=~1.5: the note's appeal, scaled by interest
-    /// match, format, fatigue with the creator, promotion and (optionally) social proof.
+    /// match, format, fatigue with the creator and promotion.
     #[inline]
     pub fn quality(&self, note: &NoteLook, interest: f32, recent_same_creator: u32) -> f32 {
         let relevance = self.off_interest + (1.0 - self.off_interest) * interest;
@@ -61,13 +61,25 @@ impl ReactionModel {
         };
         let fatigue = self.fatigue_factor[(recent_same_creator as usize).min(8)];
         let promo = 1.0 - self.promo_penalty * note.promotional;
-        let social = if self.social_proof > 0.0 {
-            // ln(1 + likes) / ln(1001): a thousand visible likes add `social_proof` to the multiplier.
-            1.0 + self.social_proof * libm::logf(1.0 + note.visible_likes as f32) * 0.144_765_5
+        note.appeal * relevance * format * fatigue * promo
+    }
+
+    /// Social proof: how much a note's visible like count raises the chance to open it and to
+    /// like it, `1 + social_proof × ln(1 + likes) / ln(1001)` (a thousand likes add
+    /// `social_proof`; exactly 1 when off). Log-shaped: the first ten likes say more than ten
+    /// more on top of a thousand. It sways the two decisions a count is seen at (the card in the
+    /// feed, the like button) and nothing the note itself decides (dwell, comments, saves,
+    /// shares, follows, the viewer's satisfaction): a count makes a note look better, not be
+    /// better. Experiments found both effects: visible download counts steer what people sample
+    /// (Salganik, Dodds & Watts 2006) and a first up-vote raises later up-votes (Muchnik, Aral &
+    /// Taylor 2013).
+    #[inline]
+    pub fn social_proof(&self, visible_likes: u32) -> f32 {
+        if self.social_proof > 0.0 {
+            1.0 + self.social_proof * libm::logf(1.0 + visible_likes as f32) * 0.144_765_5
         } else {
             1.0
-        };
-        note.appeal * relevance * format * fatigue * promo * social
+        }
     }
 }
 
@@ -99,13 +111,16 @@ impl Reaction {
     }
 }
 
-/// Draws a reaction. `propensity` multiplies like, comment, save, share, follow; `can_follow`
+/// Draws a reaction. `social` (from `ReactionModel::social_proof`) multiplies the chances to
+/// open and to like; `propensity` multiplies like, comment, save, share, follow; `can_follow`
 /// says false when the viewer already follows the creator (or is the creator). It is asked only
 /// when a follow is drawn, since looking through a follow list costs more than the draw.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 pub fn react(
     model: &ReactionModel,
     quality: f32,
+    social: f32,
     propensity: &[f32; 5],
     can_follow: impl FnOnce() -> bool,
     is_video: bool,
@@ -113,9 +128,9 @@ pub fn react(
 ) -> Reaction {
     let drive = 2.0 * quality;
     let mut r = Reaction::default();
-    if rng.random::<f32>() < (model.open * drive).min(0.95) {
+    if rng.random::<f32>() < (model.open * drive * social).min(0.95) {
         r.opened = true;
-        r.like = rng.random::<f32>() < model.like * propensity[0] * drive;
+        r.like = rng.random::<f32>() < model.like * propensity[0] * drive * social;
         if rng.random::<f32>() < model.comment * propensity[1] * drive {
             if rng.random::<f32>() < quality.min(1.0) {
                 r.deep_comment = true;
@@ -176,7 +191,7 @@ mod tests {
     }
 
     #[test]
-    fn social_proof_raises_quality_only_when_switched_on() {
+    fn social_proof_raises_opens_and_likes_only_when_switched_on() {
         let n = NoteLook {
             visible_likes: 1000,
             ..note(0.5)
@@ -186,8 +201,34 @@ mod tests {
             social_proof: 0.5,
             ..Default::default()
         });
-        let q_off = off.quality(&n, 1.0, 0);
-        assert!((on.quality(&n, 1.0, 0) / q_off - 1.5).abs() < 1e-3);
+        assert_eq!(off.social_proof(1000), 1.0);
+        assert!((on.social_proof(1000) - 1.5).abs() < 1e-3);
+        assert!((on.social_proof(9) - (1.0 + 0.5 / 3.0)).abs() < 1e-3);
+        assert_eq!(on.social_proof(0), 1.0);
+        // The note is no better for it.
+        assert_eq!(on.quality(&n, 1.0, 0), off.quality(&n, 1.0, 0));
+        // Opens and likes rise by the factor; what follows an open does not.
+        let tally = |social: f32| {
+            let mut rng = stream(5, Stream::React, 0, 0);
+            let (mut open, mut like, mut save, mut reward) = (0u32, 0u32, 0u32, 0.0f64);
+            for _ in 0..200_000 {
+                let r = react(&on, 0.3, social, &[1.0; 5], || true, false, &mut rng);
+                open += r.opened as u32;
+                like += r.like as u32;
+                save += r.save as u32;
+                reward += if r.opened { r.reward as f64 } else { 0.0 };
+            }
+            (open as f64, like as f64, save as f64, reward / open as f64)
+        };
+        let (o1, l1, s1, r1) = tally(1.0);
+        let (o2, l2, s2, r2) = tally(1.5);
+        assert!((o2 / o1 - 1.5).abs() < 0.03, "{o1} {o2}");
+        assert!((l2 / l1 - 2.25).abs() < 0.15, "{l1} {l2}");
+        assert!(
+            (s2 / o2 - s1 / o1).abs() < 0.004,
+            "saves per open {s1} {s2}"
+        );
+        assert!((r2 - r1).abs() < 1e-6);
     }
 
     #[test]
@@ -197,7 +238,7 @@ mod tests {
         let tally = |q: f32, rng: &mut SimRng| {
             let (mut open, mut like, mut quick) = (0, 0, 0);
             for _ in 0..100_000 {
-                let r = react(&model, q, &[1.0; 5], || true, false, rng);
+                let r = react(&model, q, 1.0, &[1.0; 5], || true, false, rng);
                 open += r.opened as u32;
                 like += r.like as u32;
                 quick += r.quick_scroll as u32;
