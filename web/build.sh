@@ -22,7 +22,7 @@ fi
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
     echo "installing wasm-bindgen-cli $bindgen_version from crates.io" >&2
-    cargo install wasm-bindgen-cli --version "$bindgen_version"
+    cargo install --locked wasm-bindgen-cli --version "$bindgen_version"
 fi
 
 cargo build --profile web --target wasm32-unknown-unknown \
