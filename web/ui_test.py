@@ -8,6 +8,8 @@ each control does:
 2. Export PNG: a populated PNG downloads.
 3. The scenario picker: choosing a lesson loads it (the page title names the scenario).
 4. Open a scenario file: the browser's file chooser takes a .ron from disk and the window loads it.
+5. Sweep results: the view switch opens the sweep view, and *Open a sweep.csv…* takes a
+   sweep.csv from `feedlab sweep` through the file chooser and draws its heatmap.
 
     python3 web/ui_test.py URL_OF_INDEX_HTML FEEDLAB_BINARY
 
@@ -38,6 +40,9 @@ OPEN_FILE_BUTTON = (98, 122)
 LEFT_PANEL = (170, 600)
 EXPORT_CSV = (74, 967)
 EXPORT_PNG = (196, 967)
+SWEEP_SWITCH = (158, 15)  # "Sweep results", top left
+OPEN_SWEEP = (161, 58)
+HEATMAP_AREA = (0.26, 0.12, 0.99, 0.98)  # fractions of the page: where the heatmap goes
 TICKS = 48
 
 
@@ -91,6 +96,13 @@ class Page:
 
     def title(self):
         return self.b.evaluate("document.title")
+
+
+def heatmap_share(png):
+    """The share of strongly coloured pixels where the sweep view draws its heatmap (none while
+    no sweep is open; about 0.4 for the test's sweep, whose top row is bright yellow)."""
+    width, height, channels, rows = check_png.decode(str(png))
+    return check_png.region_stats(width, height, channels, rows, HEATMAP_AREA)[1]
 
 
 def downloaded(folder, names):
@@ -174,7 +186,26 @@ def main():
         page.wait("the chosen file loads", lambda: page.title() == "feedlab: my_class",
                   timeout=60)
         print("4. open a scenario file: my_class.ron from disk loaded")
-        page.screenshot("after.png")
+
+        # 5. A sweep.csv from disk in the sweep view.
+        sweep = work / "sweep"
+        subprocess.run([feedlab, "sweep", "scenarios/baseline.ron", "--days", "0.5", "--set",
+                        "viewers.count=1000", "--vary", "recommender.following_share=0..0.3:3",
+                        "--values", "recommender.policy=traffic_pool,follower_feed",
+                        "--seeds", "2", "--quiet", "--out", str(sweep)], check=True)
+        page.click(SWEEP_SWITCH)
+        empty = heatmap_share(page.screenshot("sweep-empty.png"))
+        browser.events.clear()
+        page.click(OPEN_SWEEP)
+        opened = page.wait("Open a sweep.csv opens the file chooser", chooser, timeout=30)
+        browser.send("DOM.setFileInputFiles",
+                     {"files": [str(sweep / "sweep.csv")], "backendNodeId": opened["backendNodeId"]})
+        page.wait("the sweep's heatmap is drawn",
+                  lambda: heatmap_share(page.screenshot("sweep.png")) >= 0.1 + empty,
+                  timeout=120)
+        print(f"5. sweep results: sweep.csv from disk drawn as a heatmap "
+              f"({heatmap_share(work / 'sweep.png'):.0%} of its area strongly coloured, "
+              f"{empty:.0%} before)")
     finally:
         browser.close()
     shutil.rmtree(work)
