@@ -116,7 +116,7 @@ fn run_once(scenario: &Scenario, args: &RunArgs, threads: usize) -> Result<()> {
     bar.finish_and_clear();
     write_results(app.world(), &args.out, &info)?;
     if !args.quiet {
-        let last = last_row(&app);
+        let last = last_row(app.world());
         let wall = info.setup_seconds + info.simulate_seconds;
         eprintln!(
             "{}: {} ticks, {} impressions in {:.2}s ({:.0} impressions/s); gini {:.3}, meritocracy {:.3}, note meritocracy {:.3}, influencer advantage {:.3}, newcomer breakthrough {:.3}\nresults in {}",
@@ -153,7 +153,7 @@ fn run_replicates(
     );
     let outcomes = crate::batch::run_each(scenarios.len(), pool, |k| {
         let (app, info) = simulate(&scenarios[k], &bar, threads);
-        let last = last_row(&app);
+        let last = last_row(app.world());
         run_files(app.world(), &info).map(|files| (files, last))
     });
     bar.finish_and_clear();
