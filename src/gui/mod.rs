@@ -81,6 +81,8 @@ fn setup(options: &GuiOptions) -> anyhow::Result<(Scenario, Setup)> {
 
 /// Opens the window on a scenario; with `screenshot` runs the ticks, saves a PNG and exits.
 pub fn run(args: GuiOptions) -> anyhow::Result<()> {
+    // Bad options are reported before a missing display.
+    let (scenario, setup) = setup(&args)?;
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
@@ -91,7 +93,6 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
              (or start a virtual display, e.g. `Xvfb :99 & DISPLAY=:99 feedlab gui ...`)"
         );
     }
-    let (scenario, setup) = setup(&args)?;
     let path = args.path.clone();
     if let Some(shot) = &args.screenshot
         && let Some(dir) = shot.parent().filter(|d| !d.as_os_str().is_empty())
