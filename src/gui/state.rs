@@ -343,6 +343,7 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
     let mut done = 0u32;
     while done < wanted && (done == 0 || start.elapsed() < FRAME_BUDGET) {
         if let Some(fork) = worlds.step_all() {
+            info!("{} (tick {})", fork.label(), fork.tick);
             state.set_status(fork_message(&fork));
         }
         for held in &mut worlds.list {
@@ -463,6 +464,7 @@ fn handle_request(world: &mut World, request: Request) {
         }
         Request::Fork(policy) => {
             let fork = world.resource_mut::<Worlds>().fork_shown(policy);
+            info!("{} (tick {})", fork.label(), fork.tick);
             world
                 .resource_mut::<GuiState>()
                 .set_status(fork_message(&fork));
