@@ -426,6 +426,21 @@ fn a_forked_comparison_is_one_world_until_the_fork_day_and_two_after() {
             "{run}: the sides never diverged after the fork"
         );
     }
+    // The same bytes whatever the thread count (the two sides finish at once on the pool).
+    let csvs = |dir: &Path| {
+        let mut all = files(dir);
+        all.retain(|path, _| path.extension().is_some_and(|e| e == "csv"));
+        all
+    };
+    for threads in ["1", "3"] {
+        let again = dir.path().join(format!("threads-{threads}"));
+        let o = compare(&again, &["--fork-at-day", "0.25", "--threads", threads]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            csvs(&again) == csvs(&forked),
+            "--threads {threads} changed the CSVs"
+        );
+    }
     // The side that kept its policy is the unforked run, byte for byte.
     let plain = dir.path().join("plain");
     assert!(compare(&plain, &[]).status.success());
