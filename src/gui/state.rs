@@ -1,5 +1,6 @@
 //! What the window remembers between frames, and the system that advances the simulation.
 
+use super::side_by_side::{ForkMark, Setup};
 use crate::metrics::collector::{MetricsHistory, creator_impressions};
 use crate::output::{RunInfo, write_results};
 use crate::recommender::Recommender;
@@ -50,7 +51,7 @@ impl HeldWorld {
         held
     }
 
-    fn refresh(&mut self) {
+    pub(super) fn refresh(&mut self) {
         let world = self.sim.world();
         self.cache.refresh(
             world.resource::<Clock>(),
@@ -61,26 +62,21 @@ impl HeldWorld {
 }
 
 /// Every world the window holds (each with its own state and ids) and which one is on show.
-/// All of them step together; one is drawn.
+/// All of them step together. With one, it is drawn; with two, both are drawn side by side and
+/// "shown" is the one the parameter panel and the inspector work on (see `side_by_side`).
 #[derive(Resource)]
 pub struct Worlds {
     pub list: Vec<HeldWorld>,
     pub shown: usize,
+    /// How the worlds were set up; Reset and Load rebuild the same.
+    pub setup: Setup,
+    /// The fork the two worlds came from, if they did.
+    pub fork: Option<ForkMark>,
 }
 
 impl Worlds {
-    pub fn new(scenario: &Scenario) -> Self {
-        Self {
-            list: vec![HeldWorld::new(scenario)],
-            shown: 0,
-        }
-    }
     pub fn shown(&self) -> &HeldWorld {
         &self.list[self.shown.min(self.list.len() - 1)]
-    }
-    pub fn shown_mut(&mut self) -> &mut HeldWorld {
-        let i = self.shown.min(self.list.len() - 1);
-        &mut self.list[i]
     }
 }
 
@@ -95,6 +91,12 @@ pub enum Request {
     Load(PathBuf),
     /// Write the run's CSVs to `results/gui-<tick>/`.
     ExportCsv,
+    /// Copy the shown world now; the copy continues under this policy, side by side.
+    Fork(PolicyKind),
+    /// Drop the other world and go on with the shown one alone.
+    KeepShown,
+    /// Let the parameter panel and the inspector work on this world.
+    Show(usize),
 }
 
 /// `--screenshot FILE --after-ticks N`: run N ticks, let the interface settle, capture, exit.
@@ -177,6 +179,8 @@ pub struct GuiState {
     pub auto: Option<AutoShot>,
     pub selected_creator: Option<u32>,
     pub selected_note: Option<u32>,
+    /// The policy the "Fork here" button switches the copy to.
+    pub fork_policy: PolicyKind,
     pub sort: SortKey,
     pub sort_descending: bool,
     pub status: Option<(String, Instant)>,
@@ -204,6 +208,11 @@ impl GuiState {
             auto: None,
             selected_creator: None,
             selected_note: None,
+            fork_policy: if scenario.recommender.policy == PolicyKind::FollowerFeed {
+                PolicyKind::TrafficPool
+            } else {
+                PolicyKind::FollowerFeed
+            },
             sort: SortKey::Impressions,
             sort_descending: true,
             status: None,
@@ -253,7 +262,7 @@ pub fn list_scenarios(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Numbers derived from one world that several panels share, refreshed when the tick changes.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct GuiCache {
     /// Policy in force from each simulated hour on (first entry at hour 0).
     pub policy_marks: Vec<(f64, PolicyKind)>,
@@ -333,8 +342,11 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
     let start = Instant::now();
     let mut done = 0u32;
     while done < wanted && (done == 0 || start.elapsed() < FRAME_BUDGET) {
+        if let Some(fork) = worlds.step_all() {
+            info!("{} (tick {})", fork.label(), fork.tick);
+            state.set_status(fork_message(&fork));
+        }
         for held in &mut worlds.list {
-            held.sim.step();
             after_tick(state, held);
         }
         done += 1;
@@ -361,6 +373,16 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
             held.refresh();
         }
     }
+}
+
+/// What the status bar says when a fork is made.
+fn fork_message(fork: &ForkMark) -> String {
+    format!(
+        "Forked at day {:.1}: same platform until now; the left keeps {}, the right switches to {}. The panel on the left now edits the right.",
+        fork.hours / 24.0,
+        super::theme::policy_label(fork.kept),
+        super::theme::policy_label(fork.switched_to),
+    )
 }
 
 /// Bookkeeping after each tick of one world: hourly snapshot, policy marks, end of the scenario.
@@ -396,7 +418,13 @@ fn handle_request(world: &mut World, request: Request) {
             let mut scenario = world.resource::<GuiState>().pending.clone();
             // Live edits carry over: behaviour and recommender as they are now.
             {
-                let live = &world.resource::<Worlds>().shown().sim.scenario().clone();
+                // A planned fork starts again from the left world's policy.
+                let worlds = world.resource::<Worlds>();
+                let from = match worlds.setup {
+                    Setup::ForkAt { .. } => &worlds.list[0],
+                    _ => worlds.shown(),
+                };
+                let live = &from.sim.scenario().clone();
                 scenario.behaviour = live.behaviour.clone();
                 scenario.recommender = live.recommender.clone();
             }
@@ -434,19 +462,32 @@ fn handle_request(world: &mut World, request: Request) {
             };
             world.resource_mut::<GuiState>().set_status(message);
         }
+        Request::Fork(policy) => {
+            let fork = world.resource_mut::<Worlds>().fork_shown(policy);
+            info!("{} (tick {})", fork.label(), fork.tick);
+            world
+                .resource_mut::<GuiState>()
+                .set_status(fork_message(&fork));
+        }
+        Request::KeepShown => world.resource_mut::<Worlds>().keep_shown(),
+        Request::Show(i) => {
+            let mut worlds = world.resource_mut::<Worlds>();
+            worlds.shown = i.min(worlds.list.len() - 1);
+        }
     }
 }
 
-/// Replaces the worlds with one new world built from `scenario`.
+/// Replaces the worlds with new ones built from `scenario`, set up as before (one world, a
+/// pair, or one world with its planned fork).
 fn rebuild(world: &mut World, scenario: Scenario) {
-    let held = HeldWorld::new(&scenario);
     {
         let mut worlds = world.resource_mut::<Worlds>();
         // A new layout generation, so the map lays the new population out afresh.
         let generation = worlds.shown().cache.generation + 1;
-        worlds.list = vec![held];
-        worlds.shown = 0;
-        worlds.list[0].cache.generation = generation;
+        *worlds = Worlds::build(&scenario, worlds.setup);
+        for held in &mut worlds.list {
+            held.cache.generation = generation;
+        }
     }
     let mut state = world.resource_mut::<GuiState>();
     state.pending = scenario;
