@@ -3,7 +3,7 @@
 
 use crate::memory;
 use crate::output::{run_files, write_results};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, PolicyKind, Scenario};
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -81,6 +81,44 @@ pub struct GuiArgs {
     /// The metric the sweep view shows first (default: gini_impressions).
     #[arg(long, value_name = "NAME", requires = "sweep")]
     pub sweep_metric: Option<String>,
+    /// Two worlds side by side from the same population and seed, policy A on the left and B on
+    /// the right: --compare traffic_pool,follower_feed.
+    #[arg(long, value_name = "A,B", value_parser = policy_pair)]
+    pub compare: Option<[PolicyKind; 2]>,
+    /// With --compare A,B: one world under A until this simulated day, then forked; the copy
+    /// continues under B on the right.
+    #[arg(long, value_name = "D", requires = "compare")]
+    pub fork_at_day: Option<f64>,
+}
+
+/// `A,B`: two different policy names.
+pub fn policy_pair(arg: &str) -> Result<[PolicyKind; 2], String> {
+    let names = || {
+        PolicyKind::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let parse = |name: &str| {
+        PolicyKind::parse(name.trim())
+            .ok_or_else(|| format!("unknown policy {name:?}, expected one of: {}", names()))
+    };
+    match arg.split(',').collect::<Vec<_>>()[..] {
+        [a, b] => {
+            let pair = [parse(a)?, parse(b)?];
+            if pair[0] == pair[1] {
+                return Err(format!(
+                    "A and B are both {}; compare two different policies",
+                    pair[0]
+                ));
+            }
+            Ok(pair)
+        }
+        _ => Err(format!(
+            "expected two policies, A,B (e.g. traffic_pool,follower_feed); got {arg:?}"
+        )),
+    }
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -116,7 +154,7 @@ fn run_once(scenario: &Scenario, args: &RunArgs, threads: usize) -> Result<()> {
     bar.finish_and_clear();
     write_results(app.world(), &args.out, &info)?;
     if !args.quiet {
-        let last = last_row(&app);
+        let last = last_row(app.world());
         let wall = info.setup_seconds + info.simulate_seconds;
         eprintln!(
             "{}: {} ticks, {} impressions in {:.2}s ({:.0} impressions/s); gini {:.3}, meritocracy {:.3}, note meritocracy {:.3}, influencer advantage {:.3}, newcomer breakthrough {:.3}\nresults in {}",
@@ -153,7 +191,7 @@ fn run_replicates(
     );
     let outcomes = crate::batch::run_each(scenarios.len(), pool, |k| {
         let (app, info) = simulate(&scenarios[k], &bar, threads);
-        let last = last_row(&app);
+        let last = last_row(app.world());
         run_files(app.world(), &info).map(|files| (files, last))
     });
     bar.finish_and_clear();

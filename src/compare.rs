@@ -5,17 +5,26 @@
 //! Pairing: replicate K of A and replicate K of B share the population seed and the run seed, so
 //! they differ in the policy alone; the interval is Student's t on the K paired differences,
 //! which is much narrower than comparing two independent means when seeds matter.
+//!
+//! With `--fork-at-day D` the two sides are one world up to day D: each replicate runs once
+//! under A to day D, is forked, and the fork continues under B ("same platform until today;
+//! from now on, another feed"). The pairing is the same: replicate K of B is the fork of
+//! replicate K of A.
 
 use crate::batch::{run_each, thread_pool};
 use crate::metrics::collector::MetricsRow;
 use crate::metrics::estimate;
+use crate::output::RunInfo;
 use crate::output::{ResultSet, num, run_files};
+use crate::runs::simulate_forked;
 use crate::runs::{
     ScenarioOverrides, check_memory, last_row, load_scenario, progress_bar, replicate_scenarios,
     replicates_set, simulate,
 };
 use crate::scenario::Scenario;
+use crate::sim::Clock;
 use anyhow::{Result, bail};
+use bevy::ecs::world::World;
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -41,6 +50,10 @@ pub struct CompareArgs {
     /// Override any field, for both sides: --set viewers.count=4000 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Run both sides as one world under A up to this simulated day, then fork it and let the
+    /// copy continue under B. Both sides' metrics.csv agree row for row up to the fork.
+    #[arg(long, value_name = "D")]
+    pub fork_at_day: Option<f64>,
     /// Folder for A/, B/ (named after the policies) and comparison.csv.
     #[arg(long)]
     pub out: PathBuf,
@@ -89,14 +102,47 @@ pub fn sides(args: &CompareArgs) -> Result<[Side; 2]> {
     Ok([side(a)?, side(b)?])
 }
 
+/// The tick a `--fork-at-day` falls on, checked to lie inside the run.
+pub fn fork_tick(scenario: &Scenario, day: f64) -> Result<u32> {
+    let clock = Clock::new(scenario);
+    let days = clock.ticks_to_hours(clock.total_ticks) / 24.0;
+    if !(day.is_finite() && day > 0.0 && day < days) {
+        bail!(
+            "--fork-at-day {day}: expected a day after the start and before the end (0 < D < {days})"
+        );
+    }
+    let tick = clock.hours_to_ticks(day * 24.0);
+    if tick == 0 || tick >= clock.total_ticks {
+        bail!(
+            "--fork-at-day {day}: falls on tick {tick}, outside 1..{}",
+            clock.total_ticks
+        );
+    }
+    Ok(tick)
+}
+
+/// What one run leaves for the comparison: its files and its final metrics.
+type Outcome = Result<(ResultSet, MetricsRow)>;
+
+fn outcome(world: &World, info: &RunInfo) -> Outcome {
+    let last = last_row(world);
+    run_files(world, info).map(|files| (files, last))
+}
+
 pub fn compare(args: &CompareArgs) -> Result<()> {
     let [a, b] = sides(args)?;
+    let fork = args
+        .fork_at_day
+        .map(|day| fork_tick(&a.scenario, day))
+        .transpose()?;
     let pool = thread_pool(args.threads)?;
     let threads = pool.current_num_threads();
     let n = a.runs.len();
     // As many worlds at once as there are threads; both sides share one population.
     check_memory(&args.scenario, &a.scenario, (2 * n).min(threads) as u32)?;
-    let ticks = (a.scenario.total_ticks() as u64 + b.scenario.total_ticks() as u64) * n as u64;
+    let shared = fork.unwrap_or(0) as u64;
+    let ticks =
+        (a.scenario.total_ticks() as u64 + b.scenario.total_ticks() as u64 - shared) * n as u64;
     let bar = progress_bar(
         args.quiet,
         ticks,
@@ -105,13 +151,29 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             a.scenario.name, a.scenario.recommender.policy, b.scenario.recommender.policy
         ),
     );
-    // Both sides in one queue, so every core stays busy until the last run.
-    let outcomes = run_each(2 * n, &pool, |i| {
-        let s = if i < n { &a.runs[i] } else { &b.runs[i - n] };
-        let (app, info) = simulate(s, &bar, threads);
-        let last = last_row(&app);
-        run_files(app.world(), &info).map(|files| (files, last))
-    });
+    let outcomes: Vec<Outcome> = match fork {
+        // Both sides in one queue, so every core stays busy until the last run.
+        None => run_each(2 * n, &pool, |i| {
+            let s = if i < n { &a.runs[i] } else { &b.runs[i - n] };
+            let (app, info) = simulate(s, &bar, threads);
+            outcome(app.world(), &info)
+        }),
+        // One job per replicate: the shared part once, then both sides.
+        Some(tick) => {
+            let policy = b.scenario.recommender.policy;
+            let pairs = run_each(n, &pool, |i| {
+                simulate_forked(&a.runs[i], policy, tick, &bar, threads)
+                    .map(|(sim, info)| outcome(sim.world(), &info))
+            });
+            let (mut a_side, mut b_side) = (Vec::with_capacity(2 * n), Vec::with_capacity(n));
+            for [x, y] in pairs {
+                a_side.push(x);
+                b_side.push(y);
+            }
+            a_side.append(&mut b_side);
+            a_side
+        }
+    };
     bar.finish_and_clear();
     let mut outcomes = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
     let b_runs = outcomes.split_off(n);
@@ -136,6 +198,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     set.add("comparison.csv", comparison_csv(names, &rows));
     set.commit(&args.out)?;
     if !args.quiet {
+        if let Some(day) = args.fork_at_day {
+            eprintln!("one world under {} until day {day}, then forked", names[0]);
+        }
         eprintln!("{}", comparison_table(names, &rows, n));
         eprintln!("results in {}", args.out.display());
     }

@@ -38,6 +38,8 @@ fn gui(args: GuiArgs) -> anyhow::Result<()> {
         after_ticks: args.after_ticks,
         sweep: args.sweep,
         sweep_metric: args.sweep_metric,
+        compare: args.compare,
+        fork_at_day: args.fork_at_day,
         stop_at: None,
     })
 }

@@ -10,9 +10,10 @@ use crate::scenario::{
     self, MAX_DAYS, PolicyKind, Scenario, ScenarioError, apply_override, parse_assignment,
 };
 use crate::sim::{Clock, SimTick};
-use crate::simulation::simulation_app;
+use crate::simulation::{Simulation, simulation_app};
 use anyhow::Result;
 use bevy::app::App;
+use bevy::ecs::world::World;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
@@ -124,8 +125,8 @@ pub fn progress_bar(quiet: bool, total: u64, message: String) -> ProgressBar {
 }
 
 /// The last metrics row of a finished run.
-pub fn last_row(app: &App) -> MetricsRow {
-    app.world()
+pub fn last_row(world: &World) -> MetricsRow {
+    world
         .resource::<MetricsHistory>()
         .rows
         .last()
@@ -150,6 +151,50 @@ pub fn simulate(scenario: &Scenario, bar: &ProgressBar, threads: usize) -> (App,
         threads,
     };
     (app, info)
+}
+
+/// Runs `scenario` to tick `fork_tick`, forks the world, switches the copy to policy `b`, and
+/// runs both to the end (at once, on the pool this is called in): two worlds that are one world
+/// up to the fork, the classroom's "same platform until today". Advances `bar` by one per tick
+/// of either world. Returns the world that kept the scenario's policy, then the fork.
+pub fn simulate_forked(
+    scenario: &Scenario,
+    b: PolicyKind,
+    fork_tick: u32,
+    bar: &ProgressBar,
+    threads: usize,
+) -> [(Simulation, RunInfo); 2] {
+    let start = Instant::now();
+    let mut a = Simulation::new(scenario);
+    let setup_seconds = start.elapsed().as_secs_f64();
+    let shared_start = Instant::now();
+    for _ in 0..fork_tick.min(a.ticks_left()) {
+        a.step();
+        bar.inc(1);
+    }
+    let shared_seconds = shared_start.elapsed().as_secs_f64();
+    let fork_start = Instant::now();
+    let mut fork = a.fork();
+    fork.edit(|s| s.recommender.policy = b);
+    let fork_seconds = fork_start.elapsed().as_secs_f64();
+    let finish = |sim: &mut Simulation| {
+        let start = Instant::now();
+        while sim.ticks_left() > 0 {
+            sim.step();
+            bar.inc(1);
+        }
+        start.elapsed().as_secs_f64()
+    };
+    let (a_seconds, b_seconds) = rayon::join(|| finish(&mut a), || finish(&mut fork));
+    let info = |setup_seconds: f64, simulate_seconds: f64| RunInfo {
+        setup_seconds,
+        simulate_seconds,
+        threads,
+    };
+    [
+        (a, info(setup_seconds, shared_seconds + a_seconds)),
+        (fork, info(fork_seconds, b_seconds)),
+    ]
 }
 
 /// The scenarios of `n` replicate worlds: one population (the scenario's population seed),

@@ -3,7 +3,8 @@
 //! The page's address chooses what runs:
 //! - `index.html` or `?scenario=NAME`: the window on a bundled scenario (default: baseline);
 //!   `&stop_at=N` runs as fast as possible to tick N, pauses and tells the page (tests,
-//!   start-up measurements).
+//!   start-up measurements); `&compare=A,B[&fork_at_day=D]` opens two worlds side by side, as
+//!   `feedlab gui --compare A,B [--fork-at-day D]` does.
 //! - `?run=NAME&ticks=N[&seed=S][&policy=P][&export=metrics,notes|all]`: no window; runs the
 //!   scenario headless, exactly as `feedlab run NAME --ticks N` does, and writes the chosen result
 //!   files into the page as `<pre class="result" data-file="metrics.csv">` elements. The
@@ -114,9 +115,26 @@ fn open_window(query: &Query) -> Result<(), String> {
         after_ticks: 0,
         sweep: None,
         sweep_metric: None,
+        compare: compare_pair(query)?,
+        fork_at_day: query.number::<f64>("fork_at_day")?,
         stop_at: query.number::<u32>("stop_at")?,
     })
     .map_err(|e| format!("{e:#}"))
+}
+
+/// `&compare=A,B`: two policies side by side, as `feedlab gui --compare A,B`.
+fn compare_pair(query: &Query) -> Result<Option<[PolicyKind; 2]>, String> {
+    let Some(pair) = query.get("compare") else {
+        return Ok(None);
+    };
+    let policy = |name: &str| {
+        PolicyKind::parse(name.trim())
+            .ok_or_else(|| format!("compare={pair}: unknown policy {name}"))
+    };
+    match pair.split_once(',') {
+        Some((a, b)) => Ok(Some([policy(a)?, policy(b)?])),
+        None => Err(format!("compare={pair}: expected two policies, A,B")),
+    }
 }
 
 /// `?run=NAME&ticks=N...`: runs headless and writes the result files into the page.

@@ -640,3 +640,62 @@ fn oversized_files_strings_and_values_get_clear_errors() {
     ]);
     assert!(stderr(&o).contains("expected u64"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_window_refuses_a_bad_comparison_before_it_opens() {
+    // Without a display, so a good comparison would stop at "no display", after its checks.
+    let gui = |extra: &[&str]| {
+        let mut args = vec!["gui", "scenarios/baseline.ron"];
+        args.extend_from_slice(extra);
+        Command::new(BIN)
+            .args(&args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .expect("feedlab runs")
+    };
+    for (extra, expected) in [
+        (vec!["--compare", "traffic_pool"], "expected two policies"),
+        (vec!["--compare", "random,random"], "both random"),
+        (vec!["--compare", "traffic_pool,nonsense"], "unknown policy"),
+        (vec!["--fork-at-day", "1"], "--compare"),
+        (
+            vec![
+                "--compare",
+                "traffic_pool,follower_feed",
+                "--fork-at-day",
+                "9",
+            ],
+            "--fork-at-day 9",
+        ),
+        (
+            vec![
+                "--compare",
+                "traffic_pool,follower_feed",
+                "--fork-at-day",
+                "0",
+            ],
+            "--fork-at-day 0",
+        ),
+    ] {
+        let o = gui(&extra);
+        assert!(!o.status.success(), "{extra:?} accepted");
+        assert!(stderr(&o).contains(expected), "{extra:?}: {}", stderr(&o));
+    }
+    for extra in [
+        vec!["--compare", "traffic_pool,follower_feed"],
+        vec![
+            "--compare",
+            "traffic_pool,follower_feed",
+            "--fork-at-day",
+            "2.5",
+        ],
+    ] {
+        let o = gui(&extra);
+        assert!(
+            stderr(&o).contains("no display"),
+            "{extra:?}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -379,3 +379,116 @@ fn a_comparison_writes_both_sides_and_pairs_their_difference_by_seed() {
         assert!(stderr(&o).contains("--policy"), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn a_forked_comparison_is_one_world_until_the_fork_day_and_two_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let compare = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["compare"];
+        args.extend_from_slice(&TINY);
+        args.extend_from_slice(&[
+            "--policy",
+            "traffic_pool",
+            "--policy",
+            "follower_feed",
+            "--replicates",
+            "2",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        args.extend_from_slice(extra);
+        feedlab(&args)
+    };
+    let forked = dir.path().join("forked");
+    let o = compare(&forked, &["--fork-at-day", "0.25"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for run in ["run-0", "run-1"] {
+        let a = text(&forked.join("traffic_pool").join(run).join("metrics.csv"));
+        let b = text(&forked.join("follower_feed").join(run).join("metrics.csv"));
+        let hours = column(&a, "hours");
+        assert_eq!(hours, column(&b, "hours"));
+        let (mut before, mut after_differ) = (0, 0);
+        for ((h, x), y) in hours.iter().zip(a.lines().skip(1)).zip(b.lines().skip(1)) {
+            if *h <= 6.0 {
+                assert_eq!(
+                    x, y,
+                    "{run}: rows before the fork (day 0.25 = hour 6) differ"
+                );
+                before += 1;
+            } else if x != y {
+                after_differ += 1;
+            }
+        }
+        assert!(before >= 6, "{run}: only {before} rows before the fork");
+        assert!(
+            after_differ > 0,
+            "{run}: the sides never diverged after the fork"
+        );
+    }
+    // The same bytes whatever the thread count (the two sides finish at once on the pool).
+    let csvs = |dir: &Path| {
+        let mut all = files(dir);
+        all.retain(|path, _| path.extension().is_some_and(|e| e == "csv"));
+        all
+    };
+    for threads in ["1", "3"] {
+        let again = dir.path().join(format!("threads-{threads}"));
+        let o = compare(&again, &["--fork-at-day", "0.25", "--threads", threads]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            csvs(&again) == csvs(&forked),
+            "--threads {threads} changed the CSVs"
+        );
+    }
+    // The side that kept its policy is the unforked run, byte for byte.
+    let plain = dir.path().join("plain");
+    assert!(compare(&plain, &[]).status.success());
+    for file in ["replicates.csv", "run-0/metrics.csv", "run-1/notes.csv"] {
+        assert_eq!(
+            std::fs::read(forked.join("traffic_pool").join(file)).unwrap(),
+            std::fs::read(plain.join("traffic_pool").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert_ne!(
+        text(&forked.join("follower_feed/replicates.csv")),
+        text(&plain.join("follower_feed/replicates.csv")),
+        "forking at day 0.25 changed nothing on B's side"
+    );
+    // Paired by seed: replicate K of B is the fork of replicate K of A.
+    let a = text(&forked.join("traffic_pool/replicates.csv"));
+    let b = text(&forked.join("follower_feed/replicates.csv"));
+    assert_eq!(column(&a, "seed"), column(&b, "seed"));
+    let comparison = text(&forked.join("comparison.csv"));
+    for metric in ["gini_impressions", "influencer_advantage"] {
+        let diffs: Vec<f64> = column(&a, metric)
+            .iter()
+            .zip(column(&b, metric))
+            .map(|(x, y)| y - x)
+            .collect();
+        let mean = (diffs[0] + diffs[1]) / 2.0;
+        // Two pairs: t = 12.706 with one degree of freedom, sd = |d0 - d1| / sqrt(2).
+        let half = 12.706 * (diffs[0] - diffs[1]).abs() / 2f64.sqrt() / 2f64.sqrt();
+        let line = comparison
+            .lines()
+            .find(|l| l.starts_with(&format!("{metric},")))
+            .unwrap();
+        let cells: Vec<f64> = line
+            .split(',')
+            .skip(3)
+            .map(|c| c.parse().unwrap())
+            .collect();
+        assert!((cells[2] - mean).abs() < 1e-9, "{line}");
+        assert!(
+            (cells[4] - (mean + half)).abs() < 1e-6 * half.max(1.0),
+            "{line}"
+        );
+    }
+    // A fork day outside the run is refused with the flag's name.
+    for day in ["0", "0.5", "7", "nan"] {
+        let o = compare(&dir.path().join("refused"), &["--fork-at-day", day]);
+        assert!(!o.status.success(), "--fork-at-day {day} accepted");
+        assert!(stderr(&o).contains("--fork-at-day"), "{}", stderr(&o));
+    }
+}

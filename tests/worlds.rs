@@ -403,3 +403,126 @@ fn timeline_events_edit_the_one_live_scenario() {
         PolicyKind::Popularity
     );
 }
+
+/// One tick as the watching systems saw it (user ids, sorted).
+struct Tick {
+    /// Due for a session before the feed ran.
+    due: Vec<u32>,
+    /// Whose satisfaction, memory and next session the feed marked changed.
+    changed: Vec<u32>,
+    /// Whose follow list it marked changed.
+    follows_changed: Vec<u32>,
+    /// Whose follow list grew.
+    grew: Vec<u32>,
+}
+
+/// What the watching systems saw, tick by tick.
+#[derive(Resource, Default)]
+struct Watched {
+    ticks: Vec<Tick>,
+    due: Vec<u32>,
+    follows_before: Vec<usize>,
+}
+
+fn before_feed(
+    users: Query<(&UserId, &NextSession, &Follows), Without<Churned>>,
+    clock: Res<Clock>,
+    mut w: ResMut<Watched>,
+) {
+    let mut due: Vec<u32> = users
+        .iter()
+        .filter(|(_, next, _)| next.0 <= clock.tick)
+        .map(|(id, ..)| id.0)
+        .collect();
+    due.sort_unstable();
+    w.due = due;
+    let mut lens = vec![
+        0;
+        users
+            .iter()
+            .map(|(id, ..)| id.0 as usize + 1)
+            .max()
+            .unwrap_or(0)
+    ];
+    for (id, _, follows) in &users {
+        lens[id.0 as usize] = follows.0.len();
+    }
+    w.follows_before = lens;
+}
+
+type Changes = (
+    &'static UserId,
+    Ref<'static, Satisfaction>,
+    Ref<'static, Memory>,
+    Ref<'static, NextSession>,
+    Ref<'static, Follows>,
+);
+
+fn after_feed(users: Query<Changes>, mut w: ResMut<Watched>) {
+    let mut changed = Vec::new();
+    let mut follows_changed = Vec::new();
+    let mut grew = Vec::new();
+    for (id, satisfaction, memory, next, follows) in &users {
+        if satisfaction.is_added() {
+            // Joined this tick (a creator arriving): new, not scrolled.
+            continue;
+        }
+        let all = [
+            satisfaction.is_changed(),
+            memory.is_changed(),
+            next.is_changed(),
+        ];
+        assert!(all.iter().all(|&c| c == all[0]), "user {}: {all:?}", id.0);
+        if all[0] {
+            changed.push(id.0);
+        }
+        if follows.is_changed() {
+            follows_changed.push(id.0);
+        }
+        if w.follows_before
+            .get(id.0 as usize)
+            .is_some_and(|&n| follows.0.len() > n)
+        {
+            grew.push(id.0);
+        }
+    }
+    changed.sort_unstable();
+    follows_changed.sort_unstable();
+    grew.sort_unstable();
+    let due = std::mem::take(&mut w.due);
+    w.ticks.push(Tick {
+        due,
+        changed,
+        follows_changed,
+        grew,
+    });
+}
+
+#[test]
+fn the_feed_marks_changed_exactly_the_users_who_scrolled() {
+    use feedlab::sim::TickSet;
+    let mut s = small(6);
+    s.viewers.arrivals_per_day = 0.0;
+    s.timeline.clear();
+    let mut sim = Simulation::with_plugins(&s, |app: &mut App| {
+        app.init_resource::<Watched>().add_systems(
+            feedlab::sim::SimTick,
+            (
+                before_feed.in_set(TickSet::Expose),
+                after_feed.after(TickSet::React).before(TickSet::Spread),
+            ),
+        );
+    });
+    sim.run(40);
+    let watched = sim.world().resource::<Watched>();
+    let (mut sessions, mut follows) = (0, 0);
+    // The first tick: everything was just added, so everything counts as changed.
+    for (tick, t) in watched.ticks.iter().enumerate().skip(1) {
+        assert_eq!(t.due, t.changed, "tick {tick}: changed is not due");
+        assert_eq!(t.follows_changed, t.grew, "tick {tick}: follow lists");
+        sessions += t.due.len();
+        follows += t.grew.len();
+    }
+    assert!(sessions > 1_000, "{sessions} sessions");
+    assert!(follows > 0, "nobody followed anyone");
+}

@@ -15,16 +15,17 @@ pub mod behaviour;
 use crate::recommender::{PickContext, Recommender};
 use crate::sim::agents::*;
 use crate::sim::ladder::Ladder;
-use crate::sim::rng::{Stream, stream};
+use crate::sim::rng::{SimRng, Stream, stream};
 use crate::sim::sessions::schedule_next_session;
 use crate::sim::{
     Audience, Clock, ScenarioRes, SimTick, TickSet, TickStats, prefetch, prefetch_for_write,
     satisfaction_units,
 };
 use behaviour::{ReactionModel, react as draw_reaction};
-use bevy::ecs::batching::BatchingStrategy;
+use bevy::ecs::change_detection::{ContiguousComponentTicksMut, ContiguousMut, Tick};
 use bevy::ecs::query::QueryData;
 use bevy::prelude::*;
+use bevy::tasks::ComputeTaskPool;
 use bevy::utils::Parallel;
 use rand::Rng;
 use std::sync::atomic::Ordering::Relaxed;
@@ -60,13 +61,24 @@ impl Plugin for FeedPlugin {
 /// Per-thread results of one tick's scrolling (reused, so no allocation once warmed up).
 #[derive(Default)]
 struct Scratch {
+    /// The feeds of one run of rows, filled before any of them is scrolled.
     slots: Vec<u32>,
+    due: Vec<Due>,
     shares: Vec<(u32, u32)>,
     follows: Vec<(u32, u32)>,
     crossed: Vec<u32>,
     liked: Vec<u32>,
     left: Vec<u32>,
     tally: Tally,
+}
+
+/// A user whose session is due in the run being scrolled: their row, their feed
+/// (`Scratch::slots[start..end]`) and their random stream, left where filling the feed left it.
+struct Due {
+    row: u32,
+    start: u32,
+    end: u32,
+    rng: SimRng,
 }
 
 /// Totals of one thread for one tick.
@@ -96,9 +108,11 @@ pub struct FeedState {
     pub liked: Vec<u32>,
 }
 
-/// A user as the scroll loop reads and changes them.
+/// The users the scroll loop reads and changes. It is iterated a table at a time
+/// (`contiguous_iter_mut`): each component as one slice, so the per-tick question "whose session
+/// is due?" reads 4 bytes per user from one array, and only the users it picks touch the rest.
 #[derive(QueryData)]
-#[query_data(mutable)]
+#[query_data(mutable, contiguous(mutable))]
 pub struct Scroller {
     id: &'static UserId,
     next: &'static mut NextSession,
@@ -110,6 +124,211 @@ pub struct Scroller {
     inbox: &'static mut Inbox,
     follows: &'static mut Follows,
     creator: Option<&'static Creator>,
+}
+
+/// A mutable component column of one table, as the query hands it over: values and ticks.
+struct Owned<'w, T> {
+    values: &'w mut [T],
+    ticks: ContiguousComponentTicksMut<'w>,
+}
+
+impl<'w, T> Owned<'w, T> {
+    /// Takes the column without marking every row changed: `Rows::user` marks the rows it
+    /// changes.
+    fn new(column: ContiguousMut<'w, T>) -> Self {
+        let (values, ticks) = ContiguousMut::bypass_change_detection_split(column);
+        Self { values, ticks }
+    }
+    fn column(&mut self) -> Column<'_, T> {
+        Column {
+            values: self.values,
+            changed: self.ticks.changed_mut(),
+        }
+    }
+}
+
+/// Some rows of a mutable column: values and their change ticks.
+struct Column<'a, T> {
+    values: &'a mut [T],
+    changed: &'a mut [Tick],
+}
+
+impl<'a, T> Column<'a, T> {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (a, b) = self.values.split_at_mut(mid);
+        let (ta, tb) = self.changed.split_at_mut(mid);
+        (
+            Column {
+                values: a,
+                changed: ta,
+            },
+            Column {
+                values: b,
+                changed: tb,
+            },
+        )
+    }
+}
+
+/// One table of users, each component as a slice.
+struct UserTable<'w> {
+    ids: &'w [UserId],
+    interests: &'w [Interests],
+    propensity: &'w [Propensity],
+    rhythm: &'w [SessionRhythm],
+    creator: Option<&'w [Creator]>,
+    next: Owned<'w, NextSession>,
+    satisfaction: Owned<'w, Satisfaction>,
+    memory: Owned<'w, Memory>,
+    inbox: Owned<'w, Inbox>,
+    follows: Owned<'w, Follows>,
+    this_run: Tick,
+}
+
+impl<'w> UserTable<'w> {
+    fn new(t: ScrollerContiguousItem<'w, '_>) -> Self {
+        let next = Owned::new(t.next);
+        let this_run = next.ticks.this_run();
+        Self {
+            ids: t.id,
+            interests: t.interests,
+            propensity: t.propensity,
+            rhythm: t.rhythm,
+            creator: t.creator,
+            next,
+            satisfaction: Owned::new(t.satisfaction),
+            memory: Owned::new(t.memory),
+            inbox: Owned::new(t.inbox),
+            follows: Owned::new(t.follows),
+            this_run,
+        }
+    }
+
+    /// The table's rows in runs of at most `size`, to be scrolled in parallel.
+    fn chunks<'a>(&'a mut self, size: usize, into: &mut Vec<Rows<'a>>) {
+        let mut rest = Rows {
+            ids: self.ids,
+            interests: self.interests,
+            propensity: self.propensity,
+            rhythm: self.rhythm,
+            creator: self.creator,
+            next: self.next.column(),
+            satisfaction: self.satisfaction.column(),
+            memory: self.memory.column(),
+            inbox: self.inbox.column(),
+            follows: self.follows.column(),
+            this_run: self.this_run,
+        };
+        while rest.ids.len() > size {
+            let (head, tail) = rest.split_at(size);
+            into.push(head);
+            rest = tail;
+        }
+        if !rest.ids.is_empty() {
+            into.push(rest);
+        }
+    }
+}
+
+/// A run of rows of one table of users.
+struct Rows<'a> {
+    ids: &'a [UserId],
+    interests: &'a [Interests],
+    propensity: &'a [Propensity],
+    rhythm: &'a [SessionRhythm],
+    creator: Option<&'a [Creator]>,
+    next: Column<'a, NextSession>,
+    satisfaction: Column<'a, Satisfaction>,
+    memory: Column<'a, Memory>,
+    inbox: Column<'a, Inbox>,
+    follows: Column<'a, Follows>,
+    this_run: Tick,
+}
+
+impl<'a> Rows<'a> {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (ids, ids2) = self.ids.split_at(mid);
+        let (interests, interests2) = self.interests.split_at(mid);
+        let (propensity, propensity2) = self.propensity.split_at(mid);
+        let (rhythm, rhythm2) = self.rhythm.split_at(mid);
+        let (creator, creator2) = match self.creator {
+            Some(c) => {
+                let (a, b) = c.split_at(mid);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        let (next, next2) = self.next.split_at(mid);
+        let (satisfaction, satisfaction2) = self.satisfaction.split_at(mid);
+        let (memory, memory2) = self.memory.split_at(mid);
+        let (inbox, inbox2) = self.inbox.split_at(mid);
+        let (follows, follows2) = self.follows.split_at(mid);
+        (
+            Rows {
+                ids,
+                interests,
+                propensity,
+                rhythm,
+                creator,
+                next,
+                satisfaction,
+                memory,
+                inbox,
+                follows,
+                this_run: self.this_run,
+            },
+            Rows {
+                ids: ids2,
+                interests: interests2,
+                propensity: propensity2,
+                rhythm: rhythm2,
+                creator: creator2,
+                next: next2,
+                satisfaction: satisfaction2,
+                memory: memory2,
+                inbox: inbox2,
+                follows: follows2,
+                this_run: self.this_run,
+            },
+        )
+    }
+
+    /// Row `i` as the scroll loop uses it, its changing components marked changed this run
+    /// (the follow list only when it grows, see `session`).
+    #[inline]
+    fn user(&mut self, i: usize) -> User<'_> {
+        let tick = self.this_run;
+        self.next.changed[i] = tick;
+        self.satisfaction.changed[i] = tick;
+        self.memory.changed[i] = tick;
+        self.inbox.changed[i] = tick;
+        User {
+            id: self.ids[i].0,
+            next: &mut self.next.values[i],
+            interests: &self.interests[i],
+            propensity: &self.propensity[i],
+            rhythm: &self.rhythm[i],
+            satisfaction: &mut self.satisfaction.values[i],
+            memory: &mut self.memory.values[i],
+            inbox: &mut self.inbox.values[i],
+            follows: &mut self.follows.values[i],
+            creator: self.creator.map(|c| &c[i]),
+        }
+    }
+}
+
+/// One user whose session is due, as the scroll loop reads and changes them.
+struct User<'r> {
+    id: u32,
+    next: &'r mut NextSession,
+    interests: &'r Interests,
+    propensity: &'r Propensity,
+    rhythm: &'r SessionRhythm,
+    satisfaction: &'r mut Satisfaction,
+    memory: &'r mut Memory,
+    inbox: &'r mut Inbox,
+    follows: &'r mut Follows,
+    creator: Option<&'r Creator>,
 }
 
 /// Notes a user is willing to scroll this session: around their usual length, shorter when bored.
@@ -164,22 +383,26 @@ pub fn scroll(
     let seed = s.seed;
     let (recommender, ladder, clock) = (&*recommender, &*ladder, &*clock);
     let scratch = &feed.scratch;
-    users
-        .par_iter_mut()
-        .batching_strategy(BatchingStrategy::fixed(BATCH))
-        .for_each(|mut user| {
-            if user.next.0 > tick {
-                return;
-            }
-            scratch.scope(|out| {
-                session(
-                    &mut user,
-                    (&ctx, recommender, &model, ladder, clock),
-                    (seed, tick, churn_below, churn_chance),
-                    out,
-                )
+    // Each table's rows in runs, scrolled on the compute pool: a run reads its users' due ticks
+    // (one 4-byte array) and opens the sessions of those due.
+    let mut tables: Vec<UserTable> = users
+        .contiguous_iter_mut()
+        .expect("user components are stored in tables")
+        .map(UserTable::new)
+        .collect();
+    let mut runs = Vec::new();
+    for table in &mut tables {
+        table.chunks(BATCH, &mut runs);
+    }
+    let context = (&ctx, recommender, &model, ladder, clock);
+    let params = (seed, tick, churn_below, churn_chance);
+    ComputeTaskPool::get().scope(|scope| {
+        for mut rows in runs {
+            scope.spawn(async move {
+                scratch.scope(|out| scroll_run(&mut rows, context, params, out));
             });
-        });
+        }
+    });
     feed.followable = followable;
 
     // Merge the threads' results in a canonical order.
@@ -224,60 +447,112 @@ pub fn scroll(
     audience.satisfaction += tally.satisfaction_change;
 }
 
-/// One session of one user: the feed is filled (friends' shares first, then the recommender),
-/// then scrolled slot by slot.
+/// The sessions due in one run of rows, in two passes: every due user's feed is filled (friends'
+/// shares first, then the recommender), then each feed is scrolled. Filling them together keeps
+/// the recommender's tables in cache; scrolling touches the notes' records and reach sketches.
+/// Each user's random stream carries over from their filling to their scrolling, so the result
+/// is the same as one user at a time.
 #[inline]
-fn session(
-    user: &mut ScrollerItem,
-    (ctx, recommender, model, ladder, clock): (
-        &PickContext,
-        &Recommender,
-        &ReactionModel,
-        &Ladder,
-        &Clock,
-    ),
-    (seed, tick, churn_below, churn_chance): (u64, u32, f32, f32),
+fn scroll_run(
+    rows: &mut Rows,
+    context: (&PickContext, &Recommender, &ReactionModel, &Ladder, &Clock),
+    params: (u64, u32, f32, f32),
     out: &mut Scratch,
 ) {
-    let me = user.id.0;
-    let mut rng = stream(seed, Stream::React, tick as u64, me as u64);
-    let satisfaction_before = user.satisfaction.0;
-    let depth = session_depth(user.rhythm, satisfaction_before, rng.random::<f32>());
+    let (ctx, recommender, ..) = context;
+    let (seed, tick, ..) = params;
+    out.slots.clear();
+    out.due.clear();
+    for i in 0..rows.ids.len() {
+        if rows.next.values[i].0 > tick {
+            continue;
+        }
+        let mut user = rows.user(i);
+        let mut rng = stream(seed, Stream::React, tick as u64, user.id as u64);
+        let start = out.slots.len() as u32;
+        fill_feed(&mut user, ctx, recommender, &mut rng, &mut out.slots);
+        out.due.push(Due {
+            row: i as u32,
+            start,
+            end: out.slots.len() as u32,
+            rng,
+        });
+    }
+    let mut due = std::mem::take(&mut out.due);
+    let slots = std::mem::take(&mut out.slots);
+    for d in &mut due {
+        let feed = &slots[d.start as usize..d.end as usize];
+        let followed = scroll_feed(
+            &mut rows.user(d.row as usize),
+            feed,
+            context,
+            params,
+            &mut d.rng,
+            out,
+        );
+        if followed {
+            rows.follows.changed[d.row as usize] = rows.this_run;
+        }
+    }
+    out.due = due;
+    out.slots = slots;
+}
 
-    // Fill the feed.
-    let slots = &mut out.slots;
-    slots.clear();
+/// Fills a user's feed for this session onto the end of `slots`.
+#[inline]
+fn fill_feed(
+    user: &mut User,
+    ctx: &PickContext,
+    recommender: &Recommender,
+    rng: &mut SimRng,
+    slots: &mut Vec<u32>,
+) {
+    let start = slots.len();
+    let depth = start + session_depth(user.rhythm, user.satisfaction.0, rng.random::<f32>());
     for &note in user.inbox.notes() {
         if slots.len() < depth && !user.memory.has_seen(note) {
             slots.push(note);
         }
     }
     user.inbox.len = 0;
-    {
-        let viewer = Viewer {
-            id: me,
-            interests: user.interests,
-            memory: &user.memory,
-            follows: &user.follows.0,
-        };
-        let mut misses = 0;
-        while slots.len() < depth && misses < MAX_MISSES {
-            match recommender.pick(ctx, &viewer, &mut rng) {
-                Some(note) if !viewer.has_seen(note) && !slots.contains(&note) => {
-                    slots.push(note);
-                }
-                Some(_) => misses += 1,
-                None => misses += 2,
+    let viewer = Viewer {
+        id: user.id,
+        interests: user.interests,
+        memory: user.memory,
+        follows: &user.follows.0,
+    };
+    let mut misses = 0;
+    while slots.len() < depth && misses < MAX_MISSES {
+        match recommender.pick(ctx, &viewer, rng) {
+            Some(note) if !viewer.has_seen(note) && !slots[start..].contains(&note) => {
+                slots.push(note);
             }
+            Some(_) => misses += 1,
+            None => misses += 2,
         }
     }
+}
 
+/// One user scrolls their feed: reactions, counters, memory, satisfaction, and when they come
+/// back (or leave). Returns whether they followed someone.
+#[inline]
+fn scroll_feed(
+    user: &mut User,
+    slots: &[u32],
+    (ctx, _, model, ladder, clock): (&PickContext, &Recommender, &ReactionModel, &Ladder, &Clock),
+    (_, tick, churn_below, churn_chance): (u64, u32, f32, f32),
+    rng: &mut SimRng,
+    out: &mut Scratch,
+) -> bool {
+    let me = user.id;
+    let satisfaction_before = user.satisfaction.0;
     // Scroll it.
     let notes = ctx.notes;
     let reach_slot = ReachSlot::of(me);
     let own_creator = user.creator.map_or(NONE, |c| c.id);
     let memory = &mut *user.memory;
     let follows = &mut user.follows.0;
+    let follows_before = follows.len();
     let mut satisfaction = satisfaction_before;
     out.tally.sessions += 1;
     for g in 0..slots.len() {
@@ -304,7 +579,7 @@ fn session(
             &user.propensity.0,
             can_follow,
             note.format == Format::Video,
-            &mut rng,
+            rng,
         );
         if ladder.crosses(counters.impressions.fetch_add(1, Relaxed)) {
             out.crossed.push(id);
@@ -355,12 +630,14 @@ fn session(
     user.satisfaction.0 = satisfaction;
     out.tally.satisfaction_change +=
         satisfaction_units(satisfaction) - satisfaction_units(satisfaction_before);
+    let followed = follows.len() > follows_before;
     if satisfaction < churn_below && user.creator.is_none() && rng.random::<f32>() < churn_chance {
         user.next.0 = u32::MAX;
         out.left.push(me);
-        return;
+        return followed;
     }
-    user.next.0 = schedule_next_session(user.rhythm, satisfaction, tick, clock, &mut rng);
+    user.next.0 = schedule_next_session(user.rhythm, satisfaction, tick, clock, rng);
+    followed
 }
 
 /// After the turn: shares reach `share_fanout` people of the sharer's circle (into their inbox),

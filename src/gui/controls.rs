@@ -1,6 +1,7 @@
 //! The status bar and the left panel: scenario, lesson, run controls, policy and parameters.
 
 use super::platform;
+use super::side_by_side::ForkMark;
 use super::state::{GuiState, Request, WorldView};
 use super::theme;
 use crate::scenario::{ColdStart, PolicyKind, RandomUnit, RecommenderConfig, Scenario};
@@ -12,10 +13,20 @@ use std::path::PathBuf;
 /// Seconds a status message stays visible.
 const STATUS_SECONDS: f64 = 8.0;
 
+/// The worlds held, as the status bar and the fork section name them.
+pub struct WorldsInfo {
+    /// The policy each world runs now, and its name in headings (with two worlds).
+    pub active: Vec<PolicyKind>,
+    pub names: Vec<String>,
+    /// The world the parameter panel edits.
+    pub shown: usize,
+    pub fork: Option<ForkMark>,
+}
+
 pub fn status_bar(
     ui: &mut egui::Ui,
     state: &GuiState,
-    active: PolicyKind,
+    worlds: &WorldsInfo,
     scenario: &Scenario,
     clock: &Clock,
     view: &WorldView,
@@ -35,7 +46,13 @@ pub fn status_bar(
                 .color(theme::TEXT_STRONG),
         );
         ui.separator();
-        policy_badge(ui, active);
+        let active = worlds.active[worlds.shown];
+        for (i, &policy) in worlds.active.iter().enumerate() {
+            if i > 0 {
+                ui.label(RichText::new("vs").color(theme::TEXT_DIM));
+            }
+            policy_badge(ui, policy);
+        }
         if scenario.recommender.policy != active {
             ui.label(
                 RichText::new(format!(
@@ -115,7 +132,13 @@ pub fn policy_badge(ui: &mut egui::Ui, policy: PolicyKind) {
         });
 }
 
-pub fn left_panel(ui: &mut egui::Ui, state: &mut GuiState, scenario: &mut Scenario, clock: &Clock) {
+pub fn left_panel(
+    ui: &mut egui::Ui,
+    state: &mut GuiState,
+    scenario: &mut Scenario,
+    clock: &Clock,
+    worlds: &WorldsInfo,
+) {
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -123,6 +146,8 @@ pub fn left_panel(ui: &mut egui::Ui, state: &mut GuiState, scenario: &mut Scenar
             scenario_section(ui, state, scenario);
             ui.separator();
             run_section(ui, state, clock);
+            ui.separator();
+            fork_section(ui, state, clock, worlds);
             ui.separator();
             policy_section(ui, &mut scenario.recommender);
             ui.separator();
@@ -262,6 +287,77 @@ fn run_section(ui: &mut egui::Ui, state: &mut GuiState, clock: &Clock) {
         clock.hours() / 24.0,
         clock.ticks_to_hours(clock.total_ticks) / 24.0
     )));
+}
+
+/// "Fork here": copy the world as it is now and let the copy run under another policy, side by
+/// side; with two worlds, which one the panel edits.
+fn fork_section(ui: &mut egui::Ui, state: &mut GuiState, clock: &Clock, worlds: &WorldsInfo) {
+    ui.label(RichText::new("Fork here").heading());
+    let day = clock.hours() / 24.0;
+    let two = worlds.names.len() > 1;
+    let side = |i: usize| if i == 0 { "left" } else { "right" };
+    if two {
+        let origin = match &worlds.fork {
+            Some(f) => format!("Forked at day {:.1}.", f.hours / 24.0),
+            None => "Same population and seed from the start.".into(),
+        };
+        ui.label(
+            RichText::new(format!(
+                "{origin} Left: {}; right: {}. The parameters below edit the {} side.",
+                worlds.names[0],
+                worlds.names[1],
+                side(worlds.shown)
+            ))
+            .small()
+            .color(theme::TEXT_DIM),
+        );
+    } else {
+        ui.label(
+            RichText::new(
+                "Copy this world as it is now. The copy continues under the policy chosen here;                  both then run side by side from the same past.",
+            )
+            .small()
+            .color(theme::TEXT_DIM),
+        );
+    }
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("fork-policy")
+            .selected_text(
+                RichText::new(theme::policy_label(state.fork_policy))
+                    .color(theme::policy(state.fork_policy)),
+            )
+            .show_ui(ui, |ui| {
+                for policy in PolicyKind::ALL {
+                    ui.selectable_value(
+                        &mut state.fork_policy,
+                        policy,
+                        RichText::new(theme::policy_label(policy)).color(theme::policy(policy)),
+                    );
+                }
+            });
+        let tip = if two {
+            format!(
+                "Copy the {} world as it is now; the copy replaces the other side",
+                side(worlds.shown)
+            )
+        } else {
+            "Copy the world as it is now; the copy runs on the right".into()
+        };
+        if ui
+            .button(RichText::new(format!("🔀 Fork at day {day:.1}")).strong())
+            .on_hover_text(tip)
+            .clicked()
+        {
+            state.request = Some(Request::Fork(state.fork_policy));
+        }
+    });
+    if two
+        && ui
+            .button(format!("Keep only the {} side", side(worlds.shown)))
+            .clicked()
+    {
+        state.request = Some(Request::KeepShown);
+    }
 }
 
 fn policy_section(ui: &mut egui::Ui, config: &mut RecommenderConfig) {

@@ -43,8 +43,9 @@ pub struct MapScene {
     /// Topic disks: centre and radius.
     pub disks: Vec<(Pos2, f32)>,
     pub circles: Vec<MapCircle>,
-    /// Rings around the selected and the hovered creator: centre and radius.
-    pub selected: Option<(Pos2, f32)>,
+    /// Rings around the selected creator (once per map: the same creator in both worlds side
+    /// by side) and the hovered one: centre and radius.
+    pub selected: Vec<(Pos2, f32)>,
     pub hovered: Option<(Pos2, f32)>,
 }
 
@@ -53,7 +54,7 @@ impl MapScene {
         self.clip = None;
         self.disks.clear();
         self.circles.clear();
-        self.selected = None;
+        self.selected.clear();
         self.hovered = None;
     }
 }
@@ -162,16 +163,25 @@ fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
     }
 }
 
+/// One world's map as the panel draws it: the world's tables, its caches, and its heading.
+pub struct MapWorld<'a> {
+    pub cache: &'a mut GuiCache,
+    pub clock: &'a Clock,
+    pub view: WorldView<'a>,
+    /// With two worlds: the name and colour of the world, and whether the parameter panel edits it.
+    pub heading: Option<(String, Color32, bool)>,
+}
+
+/// The central panel: the legend, then one map, or two side by side (same creators, same
+/// places at the start; clicking a creator selects it in both). Returns the world whose heading
+/// asked to be edited by the parameter panel.
 pub fn attention_map(
     ui: &mut egui::Ui,
     state: &mut GuiState,
-    cache: &mut GuiCache,
-    clock: &Clock,
-    view: &WorldView,
+    worlds: &mut [MapWorld],
     scene: &mut MapScene,
-) {
-    let creators = &view.creators.list;
-    let topics = clock.topics.max(1);
+) -> Option<usize> {
+    scene.clear();
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         ui.add_space(10.0);
@@ -197,8 +207,64 @@ pub fn attention_map(
                 .color(theme::TEXT_DIM),
         );
     });
-    let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click());
-    scene.clear();
+    let full = ui.available_rect_before_wrap();
+    let n = worlds.len().max(1);
+    let gap = if n > 1 { 12.0 } else { 0.0 };
+    let width = (full.width() - gap * (n - 1) as f32) / n as f32;
+    let mut edit = None;
+    for (i, world) in worlds.iter_mut().enumerate() {
+        let left = full.left() + i as f32 * (width + gap);
+        let rect = Rect::from_min_size(pos2(left, full.top()), vec2(width, full.height()));
+        ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+            if let Some((name, colour, edited)) = &world.heading
+                && map_heading(ui, i, name, *colour, *edited)
+            {
+                edit = Some(i);
+            }
+            one_map(ui, i, state, world, scene);
+        });
+    }
+    ui.allocate_rect(full, Sense::hover());
+    edit
+}
+
+/// A side's heading: which side, its policy, and a button to edit its parameters.
+fn map_heading(ui: &mut egui::Ui, i: usize, name: &str, colour: Color32, edited: bool) -> bool {
+    let mut clicked = false;
+    ui.horizontal(|ui| {
+        ui.add_space(10.0);
+        let side = if i == 0 { "Left" } else { "Right" };
+        ui.label(RichText::new(side).color(theme::TEXT_DIM));
+        ui.label(RichText::new(name).heading().strong().color(colour));
+        let text = if edited {
+            "the panel edits this side"
+        } else {
+            "edit this side"
+        };
+        clicked = ui
+            .add(egui::Button::selectable(
+                edited,
+                RichText::new(text).small(),
+            ))
+            .on_hover_text("The parameter panel on the left and the inspector work on this world")
+            .clicked();
+    });
+    clicked
+}
+
+/// One world's map in the space left in `ui`.
+fn one_map(
+    ui: &mut egui::Ui,
+    index: usize,
+    state: &mut GuiState,
+    world: &mut MapWorld,
+    scene: &mut MapScene,
+) {
+    let (cache, clock, view) = (&mut *world.cache, world.clock, &world.view);
+    let creators = &view.creators.list;
+    let topics = clock.topics.max(1);
+    let rect = ui.available_rect_before_wrap();
+    let response = ui.interact(rect, ui.id().with(("attention-map", index)), Sense::click());
     if creators.is_empty() || rect.width() < 50.0 || rect.height() < 50.0 {
         return;
     }
@@ -239,7 +305,7 @@ pub fn attention_map(
     let max_hour = (0..creators.len()).map(last_hour).fold(1.0, f64::max);
     let painter = ui.painter_at(rect);
     scene.pixels_per_point = ui.ctx().pixels_per_point();
-    scene.clip = Some(rect);
+    scene.clip = Some(scene.clip.map_or(rect, |c| c.union(rect)));
     for (t, members) in clusters.iter().enumerate() {
         let centre = centre_of(t);
         scene.disks.push((centre, radius));
@@ -254,11 +320,16 @@ pub fn attention_map(
         painter.text(
             pos2(centre.x, centre.y - radius - 1.0),
             Align2::CENTER_BOTTOM,
-            format!(
-                "{} creators · {} impr./h",
-                members.len(),
-                theme::compact(hour_total)
-            ),
+            // Narrow cells (two maps side by side) get the short form, or labels overlap.
+            if cell.x < 170.0 {
+                format!("{} impr./h", theme::compact(hour_total))
+            } else {
+                format!(
+                    "{} creators · {} impr./h",
+                    members.len(),
+                    theme::compact(hour_total)
+                )
+            },
             FontId::proportional(12.0),
             theme::TEXT_DIM,
         );
@@ -296,7 +367,7 @@ pub fn attention_map(
         .filter(|&s| s < creators.len())
     {
         let (p, r) = screen(sel);
-        scene.selected = Some((p, r + 3.0));
+        scene.selected.push((p, r + 3.0));
         painter.text(
             pos2(p.x, p.y - r - 5.0),
             Align2::CENTER_BOTTOM,

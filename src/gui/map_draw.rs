@@ -1,9 +1,10 @@
 //! Bevy side of the attention map: one `Mesh2d` entity per creator circle (plus an outline and,
-//! for the busiest, a halo), one per topic disk, and two rings for the selected and the hovered
-//! creator. Every frame, right after the egui pass has laid the map out into [`MapScene`], the
-//! entities are moved, resized and recoloured to match. All circles share one unit mesh, scaled
-//! by their transform; colours come from a small palette of shared materials (archetype ×
-//! brightness step), so the renderer can batch them.
+//! for the busiest, a halo), one per topic disk, and rings for the selected creator (one per
+//! map: two worlds side by side show it twice) and the hovered one. Every frame, right after the
+//! egui pass has laid the map out into [`MapScene`], the entities are moved, resized and
+//! recoloured to match. All circles share one unit mesh, scaled by their transform; colours come
+//! from a small palette of shared materials (archetype × brightness step), so the renderer can
+//! batch them.
 
 use super::map::{self, MapScene};
 use crate::scenario::Archetype;
@@ -32,8 +33,9 @@ pub struct MapDraw {
     /// Pools, grown on demand; unused entities are hidden.
     disks: Vec<[Entity; 2]>,
     circles: Vec<[Entity; 3]>,
-    /// Ring entities and their own meshes (rebuilt when their size changes).
-    rings: [(Entity, Handle<Mesh>, f32); 2],
+    /// Ring entities and their own meshes (rebuilt when their size changes): the selected
+    /// creator on the first and the second map, then the hovered one.
+    rings: [(Entity, Handle<Mesh>, f32); 3],
 }
 
 /// egui's colour as a Bevy colour. egui blends translucent colours in gamma (sRGB) space, Bevy
@@ -82,7 +84,11 @@ pub fn setup(
         .collect();
     let disk_fill = material(map::DISK_FILL);
     let disk_stroke = material(map::DISK_STROKE);
-    let ring_colours = [map::SELECTED_RING, Color32::from_white_alpha(200)];
+    let ring_colours = [
+        map::SELECTED_RING,
+        map::SELECTED_RING,
+        Color32::from_white_alpha(200),
+    ];
     let rings = ring_colours.map(|c| {
         let mesh = meshes.add(ring_mesh(10.0, 1.0));
         let entity = commands
@@ -258,7 +264,8 @@ pub fn sync(
 
     // Selection and hover rings, on top of everything.
     let rings = [
-        (scene.selected, SELECTED_WIDTH, 900.0),
+        (scene.selected.first().copied(), SELECTED_WIDTH, 900.0),
+        (scene.selected.get(1).copied(), SELECTED_WIDTH, 900.0),
         (scene.hovered, HOVERED_WIDTH, 901.0),
     ];
     for ((ring, width, z), (entity, ring_handle, built)) in rings.into_iter().zip(&mut draw.rings) {

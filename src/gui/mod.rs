@@ -1,7 +1,7 @@
 //! The window: a Bevy app with the simulation inside and an egui interface on top.
 //!
 //! Layout: a status bar on top, run controls and parameters on the left, the attention map in
-//! the centre (circles drawn by Bevy as 2D meshes, seen through egui's transparent central panel;
+//! the centre (two maps when two worlds run side by side: `--compare A,B`, or "Fork here") (circles drawn by Bevy as 2D meshes, seen through egui's transparent central panel;
 //! text, hover and clicks handled by egui), the inspector and the leaderboard on the right, and
 //! live plots along the bottom. The simulation advances from one exclusive system that runs as
 //! many ticks per frame as the chosen speed asks for, never more than a frame's time budget.
@@ -11,11 +11,16 @@ mod inspector;
 mod map;
 mod map_draw;
 mod plots;
+mod readout;
+mod side_by_side;
 mod state;
 mod sweep_view;
 mod theme;
 
+use crate::recommender::Recommender;
+use crate::scenario::PolicyKind;
 use crate::scenario::Scenario;
+use crate::sim::Clock;
 #[cfg(not(target_arch = "wasm32"))]
 use anyhow::Context as _;
 use anyhow::bail;
@@ -25,6 +30,7 @@ use bevy::transform::TransformSystems;
 use bevy::window::WindowResolution;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPostUpdateSet, EguiPrimaryContextPass, egui};
+use side_by_side::{Setup, side_names};
 use state::{AutoShot, AutoStop, GuiState, Worlds};
 use std::path::PathBuf;
 
@@ -43,18 +49,52 @@ pub struct GuiOptions {
     /// A `sweep.csv` to open in the sweep view, and the metric to show first (native).
     pub sweep: Option<PathBuf>,
     pub sweep_metric: Option<String>,
+    /// Two policies side by side (A on the left, B on the right), built from the same
+    /// population and seed ...
+    pub compare: Option<[PolicyKind; 2]>,
+    /// ... or, with this, one world under A forked into B at this simulated day.
+    pub fork_at_day: Option<f64>,
     /// Run as fast as possible to this tick, then pause and tell the page (the browser's smoke
     /// test and start-up measurements: `?stop_at=N`).
     pub stop_at: Option<u32>,
 }
 
+/// The worlds `options` ask for; the scenario's policy becomes A when there is a comparison.
+fn setup(options: &GuiOptions) -> anyhow::Result<(Scenario, Setup)> {
+    let mut scenario = options.scenario.clone();
+    let setup = match (options.compare, options.fork_at_day) {
+        (None, None) => Setup::Single,
+        (None, Some(_)) => {
+            bail!("--fork-at-day needs --compare A,B: the policy before and after the fork")
+        }
+        (Some([a, b]), None) => {
+            scenario.recommender.policy = a;
+            Setup::Pair([a, b])
+        }
+        (Some([a, b]), Some(day)) => {
+            scenario.recommender.policy = a;
+            let clock = crate::sim::Clock::new(&scenario);
+            let tick = clock.hours_to_ticks(day * 24.0);
+            if !(day.is_finite() && day > 0.0) || tick == 0 || tick >= clock.total_ticks {
+                bail!(
+                    "--fork-at-day {day}: expected a day after the start and before the end of the scenario ({:.1} days)",
+                    clock.ticks_to_hours(clock.total_ticks) / 24.0
+                );
+            }
+            Setup::ForkAt { tick, policy: b }
+        }
+    };
+    Ok((scenario, setup))
+}
+
 /// Opens the window on a scenario; with `screenshot` runs the ticks, saves a PNG and exits. In
 /// the browser, hands the app to the page's frame loop and returns.
 pub fn run(args: GuiOptions) -> anyhow::Result<()> {
+    // Bad options are reported before a missing display.
+    let (scenario, setup) = setup(&args)?;
     #[cfg(not(target_arch = "wasm32"))]
     check_display(&args)?;
-    let GuiOptions { path, scenario, .. } = &args;
-    let (path, scenario) = (path.clone(), scenario.clone());
+    let path = args.path.clone();
 
     let mut gui_state = GuiState::new(path, &scenario);
     let mut sweep = sweep_view::SweepView::default();
@@ -93,7 +133,7 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     })
     .insert_resource(ClearColor(theme::MAP_BACKGROUND))
     .add_plugins(EguiPlugin::default())
-    .insert_resource(Worlds::new(&scenario))
+    .insert_resource(Worlds::build(&scenario, setup))
     .insert_resource(gui_state)
     .insert_resource(sweep)
     .init_resource::<map::MapScene>()
@@ -224,6 +264,32 @@ fn save_png(captured: &ScreenshotCaptured, path: &std::path::Path) -> anyhow::Re
     Ok(())
 }
 
+/// Each world's name and colour in legends and headings: its policy's, or with two worlds on the
+/// same policy, the right one marked.
+fn names_and_colours(worlds: &Worlds) -> Vec<(String, egui::Color32)> {
+    let policies: Vec<PolicyKind> = worlds
+        .list
+        .iter()
+        .map(|h| h.sim.scenario().recommender.policy)
+        .collect();
+    match policies[..] {
+        [a, b] => {
+            let names = side_names([a, b]);
+            let right = if a == b {
+                theme::SERIES_A
+            } else {
+                theme::policy(b)
+            };
+            let [na, nb] = names;
+            vec![(na, theme::policy(a)), (nb, right)]
+        }
+        _ => policies
+            .iter()
+            .map(|&p| (theme::policy_label(p).to_string(), theme::policy(p)))
+            .collect(),
+    }
+}
+
 /// Draws the whole interface once per frame.
 #[allow(clippy::too_many_arguments)]
 fn ui_system(
@@ -239,23 +305,33 @@ fn ui_system(
         theme::apply(ctx);
         *styled = true;
     }
-    let held = worlds.shown_mut();
-    let cache = &mut held.cache;
-    // The scenario is edited live (it owns the parameters); the rest is read.
-    let world = held.sim.world_mut();
-    let mut live = world.resource_mut::<crate::sim::ScenarioRes>().0.clone();
+    let worlds = &mut *worlds;
+    let shown = worlds.shown.min(worlds.list.len() - 1);
+    // The scenario of the world on show is edited live (it owns the parameters); the rest is read.
+    let mut live = worlds.list[shown].sim.scenario().clone();
     let before = live.clone();
-    let world = held.sim.world();
-    let clock = world.resource::<crate::sim::Clock>().clone();
-    let active = world.resource::<crate::recommender::Recommender>().active();
-    let view = &state::WorldView::of(world);
+    let clock = worlds.list[shown].sim.world().resource::<Clock>().clone();
+    let sides = names_and_colours(worlds);
+    let info = controls::WorldsInfo {
+        active: worlds
+            .list
+            .iter()
+            .map(|h| h.sim.world().resource::<Recommender>().active())
+            .collect(),
+        names: sides.iter().map(|(n, _)| n.clone()).collect(),
+        shown,
+        fork: worlds.fork,
+    };
     if let Some(auto) = &mut state.auto {
         auto.frame_drawn();
     }
     // Show something interesting in the inspector of an automatic screenshot or a `?stop_at` run.
-    let automatic = state.auto.is_some() || state.auto_stop.is_some();
-    if automatic && state.selected_creator.is_none() && !cache.impressions.is_empty() {
-        state.select_top_creator(cache, view);
+    {
+        let held = &worlds.list[shown];
+        let automatic = state.auto.is_some() || state.auto_stop.is_some();
+        if automatic && state.selected_creator.is_none() && !held.cache.impressions.is_empty() {
+            state.select_top_creator(&held.cache, &state::WorldView::of(held.sim.world()));
+        }
     }
 
     let mut root = egui::Ui::new(
@@ -270,7 +346,8 @@ fn ui_system(
         ui.horizontal(|ui| {
             sweep_view::view_switch(ui, &mut sweep);
             ui.separator();
-            controls::status_bar(ui, &state, active, &live, &clock, view);
+            let view = state::WorldView::of(worlds.list[shown].sim.world());
+            controls::status_bar(ui, &state, &info, &live, &clock, &view);
         });
     });
     if sweep.open {
@@ -285,30 +362,66 @@ fn ui_system(
         .default_size(340.0)
         .min_size(280.0)
         .show(root, |ui| {
-            controls::left_panel(ui, &mut state, &mut live, &clock);
+            controls::left_panel(ui, &mut state, &mut live, &clock, &info);
         });
     egui::Panel::bottom("plots")
         .resizable(true)
         .default_size(380.0)
         .min_size(200.0)
         .show(root, |ui| {
-            plots::plots(ui, cache, view);
+            let traces: Vec<plots::Trace> = worlds
+                .list
+                .iter()
+                .zip(&sides)
+                .map(|(held, (name, colour))| plots::Trace {
+                    name: name.clone(),
+                    colour: *colour,
+                    cache: &held.cache,
+                    view: state::WorldView::of(held.sim.world()),
+                })
+                .collect();
+            plots::plots(ui, &traces, worlds.fork.as_ref());
         });
     egui::Panel::right("inspector")
         .resizable(true)
         .default_size(400.0)
         .min_size(300.0)
         .show(root, |ui| {
-            inspector::right_panel(ui, &mut state, cache, &clock, view);
+            if let [a, b] = &worlds.list[..] {
+                let side = |held, i: usize| readout::Side {
+                    name: &sides[i].0,
+                    colour: sides[i].1,
+                    held,
+                };
+                readout::readout(ui, &state, [side(a, 0), side(b, 1)], worlds.fork.as_ref());
+            }
+            let held = &worlds.list[shown];
+            let view = state::WorldView::of(held.sim.world());
+            inspector::right_panel(ui, &mut state, &held.cache, &clock, &view);
         });
     // No fill: the map's circles are drawn by Bevy underneath, over the clear colour.
     egui::CentralPanel::default()
         .frame(egui::Frame::NONE)
         .show(root, |ui| {
-            map::attention_map(ui, &mut state, cache, &clock, view, &mut scene);
+            let two = worlds.side_by_side();
+            let mut maps: Vec<map::MapWorld> = worlds
+                .list
+                .iter_mut()
+                .zip(&sides)
+                .enumerate()
+                .map(|(i, (held, (name, colour)))| map::MapWorld {
+                    cache: &mut held.cache,
+                    clock: held.sim.world().resource::<Clock>(),
+                    view: state::WorldView::of(held.sim.world()),
+                    heading: two.then(|| (name.clone(), *colour, i == shown)),
+                })
+                .collect();
+            if let Some(i) = map::attention_map(ui, &mut state, &mut maps, &mut scene) {
+                state.request = Some(state::Request::Show(i));
+            }
         });
     if live != before {
-        held.sim.edit(|s| *s = live);
+        worlds.list[shown].sim.edit(|s| *s = live);
     }
     Ok(())
 }

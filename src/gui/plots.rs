@@ -1,14 +1,16 @@
-//! Live plots along the bottom: eight small charts in two rows.
+//! Live plots along the bottom: eight small charts in two rows, of the world on show or of two
+//! worlds side by side, overlaid in their policies' colours.
 
+use super::side_by_side::ForkMark;
 use super::state::{GuiCache, WorldView};
 use super::theme;
 use crate::metrics::collector::MetricsRow;
 use crate::metrics::lorenz;
 use crate::scenario::Archetype;
-use bevy_egui::egui::{self, Color32, RichText};
+use bevy_egui::egui::{self, Align2, Color32, RichText};
 use egui_plot::{
     Bar, BarChart, Corner, GridInput, GridMark, HLine, Legend, Line, LineStyle, Plot, PlotPoints,
-    Points, VLine,
+    PlotTransform, Points, VLine,
 };
 
 /// Most points drawn per time series; longer histories are thinned evenly.
@@ -104,20 +106,181 @@ fn title(ui: &mut egui::Ui, text: &str, tip: &str) {
         .on_hover_text(tip);
 }
 
-/// Vertical lines where the policy changed, in the policy's colour.
-fn policy_lines(plot_ui: &mut egui_plot::PlotUi, cache: &GuiCache) {
-    for &(hours, policy) in cache.policy_marks.iter().skip(1) {
-        plot_ui.vline(
-            VLine::new(format!("switch to {}", theme::policy_label(policy)), hours)
-                .color(theme::policy(policy))
-                .width(2.0)
-                .style(LineStyle::dashed_dense()),
+/// One world's lines in the plots: its name and colour (in legends, with two worlds side by
+/// side) and what to draw from.
+pub struct Trace<'a> {
+    pub name: String,
+    pub colour: Color32,
+    pub cache: &'a GuiCache,
+    pub view: WorldView<'a>,
+}
+
+/// One metric over simulated hours.
+struct Series {
+    name: &'static str,
+    value: fn(&MetricsRow) -> f64,
+    /// The colour with one world; with two, each world's lines take its policy's colour.
+    colour: Color32,
+    width: f32,
+    dashed: bool,
+    fill: bool,
+    /// Dashed with two worlds only (to tell it from the other paired line in the same colour).
+    dashed_when_paired: bool,
+    /// Drawn for both worlds side by side; the others only with one world, to stay legible.
+    paired: bool,
+}
+
+impl Series {
+    fn new(name: &'static str, value: fn(&MetricsRow) -> f64, colour: Color32) -> Self {
+        Self {
+            name,
+            value,
+            colour,
+            width: 2.5,
+            dashed: false,
+            fill: false,
+            dashed_when_paired: false,
+            paired: true,
+        }
+    }
+    fn thin(self) -> Self {
+        Self { width: 1.5, ..self }
+    }
+    fn dashed(self) -> Self {
+        Self {
+            dashed: true,
+            ..self
+        }
+    }
+    fn filled(self) -> Self {
+        Self { fill: true, ..self }
+    }
+    fn dashed_when_paired(self) -> Self {
+        Self {
+            dashed_when_paired: true,
+            ..self
+        }
+    }
+    fn alone(self) -> Self {
+        Self {
+            paired: false,
+            ..self
+        }
+    }
+    fn line(
+        &self,
+        name: String,
+        rows: &[MetricsRow],
+        colour: Color32,
+        paired: bool,
+    ) -> Line<'static> {
+        let mut line = Line::new(name, series(rows, self.value))
+            .color(colour)
+            .width(self.width);
+        if self.dashed || (paired && self.dashed_when_paired) {
+            line = line.style(LineStyle::dashed_dense());
+        }
+        if self.fill {
+            line = line.fill(0.0).fill_alpha(if paired { 0.1 } else { 0.25 });
+        }
+        line
+    }
+}
+
+/// Draws `all` for one world, or the paired ones for each of two worlds in its colour (the
+/// first named after the world's policy; the others once in the legend, by their own name).
+fn draw_series(p: &mut egui_plot::PlotUi, traces: &[Trace], all: &[Series]) {
+    if let [one] = traces {
+        for s in all {
+            p.line(s.line(s.name.into(), &one.view.history.rows, s.colour, false));
+        }
+        return;
+    }
+    for (k, s) in all.iter().filter(|s| s.paired).enumerate() {
+        for (i, t) in traces.iter().enumerate() {
+            let name = match (k, i) {
+                (0, _) => t.name.clone(),
+                (_, 0) => format!("{} (dashed)", s.name),
+                _ => String::new(),
+            };
+            p.line(s.line(name, &t.view.history.rows, t.colour, true));
+        }
+    }
+}
+
+/// Vertical lines where a policy changed, in the policy's colour, and where the worlds forked,
+/// with its label at the top.
+fn marks(p: &mut egui_plot::PlotUi, traces: &[Trace], fork: Option<&ForkMark>) {
+    for t in traces {
+        for &(hours, policy) in t.cache.policy_marks.iter().skip(1) {
+            // The fork's own switch is the fork mark.
+            if fork.is_some_and(|f| (f.hours - hours).abs() < 1e-9) {
+                continue;
+            }
+            p.vline(
+                VLine::new(format!("switch to {}", theme::policy_label(policy)), hours)
+                    .color(theme::policy(policy))
+                    .width(2.0)
+                    .style(LineStyle::dashed_dense()),
+            );
+        }
+    }
+    if let Some(f) = fork {
+        p.vline(
+            VLine::new("", f.hours)
+                .color(theme::TEXT_STRONG)
+                .width(1.5)
+                .style(LineStyle::dashed_loose()),
         );
     }
 }
 
-pub fn plots(ui: &mut egui::Ui, cache: &GuiCache, view: &WorldView) {
-    let rows = &view.history.rows;
+/// The fork's label at the top of its line, painted over the plot (a plot item there would
+/// stretch the plot's bounds every frame).
+fn fork_label(ui: &egui::Ui, transform: &PlotTransform, fork: Option<&ForkMark>) {
+    let Some(f) = fork else {
+        return;
+    };
+    let frame = *transform.frame();
+    let x = transform.position_from_point_x(f.hours);
+    if x < frame.left() || x > frame.right() {
+        return;
+    }
+    ui.painter().with_clip_rect(frame).text(
+        egui::pos2(x + 4.0, frame.top() + 3.0),
+        Align2::LEFT_TOP,
+        f.label(),
+        egui::FontId::proportional(12.0),
+        theme::TEXT_STRONG,
+    );
+}
+
+/// A plot of metrics over simulated hours, with the marks.
+#[allow(clippy::too_many_arguments)]
+fn time_chart(
+    ui: &mut egui::Ui,
+    id: &str,
+    heading: (&str, &str),
+    y_label: &str,
+    height: f32,
+    traces: &[Trace],
+    fork: Option<&ForkMark>,
+    all: &[Series],
+    shape: impl FnOnce(Plot) -> Plot,
+) {
+    title(ui, heading.0, heading.1);
+    let shown = shape(time_plot(id, y_label, height)).show(ui, |p| {
+        if p.plot_bounds().min()[1] < 0.0 {
+            p.hline(HLine::new("", 0.0).color(Color32::from_gray(100)));
+        }
+        draw_series(p, traces, all);
+        marks(p, traces, fork);
+    });
+    fork_label(ui, &shown.transform, fork);
+}
+
+/// The bottom panel: eight small charts in two rows, of one world or of two overlaid.
+pub fn plots(ui: &mut egui::Ui, traces: &[Trace], fork: Option<&ForkMark>) {
     // Fill the panel, or a resizable panel shrinks to its content frame after frame.
     ui.set_min_size(ui.available_size());
     ui.add_space(4.0);
@@ -125,17 +288,87 @@ pub fn plots(ui: &mut egui::Ui, cache: &GuiCache, view: &WorldView) {
     let height = ((ui.available_height() - 2.0 * title_h - 16.0) / 2.0).max(80.0);
     ui.columns(4, |cols| {
         // Row 1: activity and concentration over time.
-        {
-            let ui = &mut cols[0];
-            title(ui, "Impressions per hour", "Notes shown to viewers in each simulated hour; the daily rhythm is the viewers' evening peak.");
-            time_plot("p-impressions", "impressions / hour", height).show(ui, |p| {
-                p.line(Line::new("impressions / h", series(rows, |r| r.impressions_last_interval as f64)).color(theme::SERIES_A).fill(0.0).fill_alpha(0.25));
-                policy_lines(p, cache);
-            });
-        }
-        {
-            let ui = &mut cols[1];
-            title(ui, "Engagement rate", "Meaningful actions (likes, comments, saves, shares, follows) per impression.");
+        time_chart(
+            &mut cols[0],
+            "p-impressions",
+            ("Impressions per hour", "Notes shown to viewers in each simulated hour; the daily rhythm is the viewers' evening peak."),
+            "impressions / hour",
+            height,
+            traces,
+            fork,
+            &[Series::new("impressions / h", |r| r.impressions_last_interval as f64, theme::SERIES_A).thin().filled()],
+            |p| p,
+        );
+        engagement_chart(&mut cols[1], traces, fork, height);
+        time_chart(
+            &mut cols[2],
+            "p-gini",
+            ("Inequality (Gini)", "0 = everyone equal, 1 = one creator has everything. Solid: impressions since the start; dashed: impressions of the last 24 simulated hours only."),
+            "Gini coefficient",
+            height,
+            traces,
+            fork,
+            &[
+                Series::new("impressions", |r| r.gini_impressions, theme::SERIES_A),
+                Series::new("followers", |r| r.gini_followers, theme::SERIES_B).alone(),
+                Series::new("impressions, last 24 h", |r| r.gini_impressions_24h, theme::SERIES_A).thin().dashed().alone(),
+            ],
+            |p| p.include_y(1.0),
+        );
+        time_chart(
+            &mut cols[3],
+            "p-top",
+            ("Concentration of attention", "Share of all impressions that went to the top 1% and the top 10% of creators."),
+            "% of all impressions",
+            height,
+            traces,
+            fork,
+            &[
+                Series::new("top 10%", |r| 100.0 * r.top10_share, theme::SERIES_B),
+                Series::new("top 1%", |r| 100.0 * r.top1_share, theme::BAD).alone(),
+            ],
+            |p| p.include_y(100.0),
+        );
+    });
+    ui.add_space(4.0);
+    ui.columns(5, |cols| {
+        lorenz_chart(&mut cols[0], traces, height);
+        follower_chart(&mut cols[1], traces, height);
+        reach_distribution(&mut cols[2], traces, height);
+        funnel_chart(&mut cols[3], traces, height);
+        time_chart(
+            &mut cols[4],
+            "p-merit",
+            ("Merit vs. head start", "Rank correlations with impressions: note merit = note appeal with the note's impressions (the algorithm alone); creator merit = creator skill with the creator's impressions (mixes in how much they post); influencer advantage = followers at the start with impressions. Newcomer breakthrough = share of newcomers' notes reaching stage 2 of the ladder. With two worlds: note merit solid, influencer advantage dashed."),
+            "rank correlation",
+            height,
+            traces,
+            fork,
+            &[
+                Series::new("note merit", |r| finite(r.note_meritocracy), theme::archetype(Archetype::NicheExpert)),
+                Series::new("creator merit", |r| finite(r.meritocracy), theme::archetype(Archetype::NicheExpert)).thin().dashed().alone(),
+                Series::new("influencer advantage", |r| finite(r.influencer_advantage), theme::archetype(Archetype::Influencer)).dashed_when_paired(),
+                Series::new("newcomer breakthrough", |r| r.newcomer_breakthrough, theme::archetype(Archetype::Newcomer)).thin().dashed().alone(),
+            ],
+            |p| p.include_y(-0.2).include_y(1.0),
+        );
+    });
+}
+
+fn engagement_chart(ui: &mut egui::Ui, traces: &[Trace], fork: Option<&ForkMark>, height: f32) {
+    title(
+        ui,
+        "Engagement rate",
+        "Meaningful actions (likes, comments, saves, shares, follows) per impression.",
+    );
+    let since_start = Series::new(
+        "since start",
+        |r| 100.0 * r.engagement_rate,
+        theme::SERIES_C,
+    );
+    let shown = time_plot("p-engagement", "% of impressions", height).show(ui, |p| {
+        if let [one] = traces {
+            let rows = &one.view.history.rows;
             let hourly: PlotPoints = rows
                 .windows(2)
                 .filter(|w| w[1].impressions > w[0].impressions)
@@ -145,175 +378,233 @@ pub fn plots(ui: &mut egui::Ui, cache: &GuiCache, view: &WorldView) {
                     [w[1].hours, 100.0 * eng / imp]
                 })
                 .collect();
-            time_plot("p-engagement", "% of impressions", height).show(ui, |p| {
-                p.line(Line::new("this hour", hourly).color(theme::SERIES_B).width(1.5));
-                p.line(Line::new("since start", series(rows, |r| 100.0 * r.engagement_rate)).color(theme::SERIES_C).width(2.5));
-                policy_lines(p, cache);
-            });
-        }
-        {
-            let ui = &mut cols[2];
-            title(ui, "Inequality (Gini)", "0 = everyone equal, 1 = one creator has everything. Solid: impressions since the start; dashed: impressions of the last 24 simulated hours only.");
-            time_plot("p-gini", "Gini coefficient", height).include_y(1.0).show(ui, |p| {
-                p.line(Line::new("impressions", series(rows, |r| r.gini_impressions)).color(theme::SERIES_A).width(2.5));
-                p.line(Line::new("followers", series(rows, |r| r.gini_followers)).color(theme::SERIES_B).width(2.5));
-                p.line(
-                    Line::new("impressions, last 24 h", series(rows, |r| r.gini_impressions_24h))
-                        .color(theme::SERIES_A)
-                        .width(1.5)
-                        .style(LineStyle::dashed_dense()),
-                );
-                policy_lines(p, cache);
-            });
-        }
-        {
-            let ui = &mut cols[3];
-            title(ui, "Concentration of attention", "Share of all impressions that went to the top 1% and the top 10% of creators.");
-            time_plot("p-top", "% of all impressions", height).include_y(100.0).show(ui, |p| {
-                p.line(Line::new("top 10%", series(rows, |r| 100.0 * r.top10_share)).color(theme::SERIES_B).width(2.5));
-                p.line(Line::new("top 1%", series(rows, |r| 100.0 * r.top1_share)).color(theme::BAD).width(2.5));
-                policy_lines(p, cache);
-            });
-        }
-    });
-    ui.add_space(4.0);
-    ui.columns(5, |cols| {
-        {
-            let ui = &mut cols[0];
-            title(ui, "Lorenz curve now", "Creators sorted from least to most impressions: how much of the total the bottom x% got. The diagonal is perfect equality.");
-            let followers: Vec<f64> = view.creators.list.iter().map(|c| c.followers as f64).collect();
-            let imp: PlotPoints = lorenz(&cache.impressions, 200).into_iter().map(|(x, y)| [100.0 * x, 100.0 * y]).collect();
-            let fol: PlotPoints = lorenz(&followers, 200).into_iter().map(|(x, y)| [100.0 * x, 100.0 * y]).collect();
-            base_plot("p-lorenz", "% of creators (poorest first)", "% of total", height)
-                .include_x(0.0)
-                .include_x(100.0)
-                .include_y(0.0)
-                .include_y(100.0)
-                .legend(legend(Corner::LeftTop))
-                .show(ui, |p| {
-                    p.line(Line::new("equality", vec![[0.0, 0.0], [100.0, 100.0]]).color(Color32::from_gray(110)).style(LineStyle::dashed_loose()));
-                    p.line(Line::new("impressions", imp).color(theme::SERIES_A).width(2.5).fill(0.0).fill_alpha(0.15));
-                    p.line(Line::new("followers", fol).color(theme::SERIES_B).width(2.5));
-                });
-        }
-        {
-            let ui = &mut cols[1];
-            title(ui, "Follower distribution (log-log)", "Share of creators with at least this many followers. A straight line means a power law: a few giants, a long tail.");
-            let mut all: Vec<(u32, Archetype)> = view.creators.list.iter().filter(|c| c.followers > 0).map(|c| (c.followers, c.archetype)).collect();
-            all.sort_by_key(|&(f, _)| std::cmp::Reverse(f));
-            let n = view.creators.list.len().max(1) as f64;
-            base_plot("p-followers", "followers", "creators with ≥ x", height)
-                .x_grid_spacer(whole_numbers)
-                .y_grid_spacer(whole_numbers)
-                .x_axis_formatter(power_of_ten_label)
-                .y_axis_formatter(power_of_ten_percent_label)
-                .include_x(0.0)
-                .include_y(0.0)
-                .legend(legend(Corner::LeftBottom))
-                .show(ui, |p| {
-                    for a in Archetype::ALL {
-                        let pts: PlotPoints = all
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, (_, arch))| *arch == a)
-                            .map(|(rank, (f, _))| [(*f as f64).log10(), ((rank + 1) as f64 / n).log10()])
-                            .collect();
-                        p.points(Points::new(theme::archetype_label(a), pts).color(theme::archetype(a)).radius(2.5));
-                    }
-                });
-        }
-        {
-            let ui = &mut cols[2];
-            reach_distribution(ui, &cache.reach, height);
-        }
-        {
-            let ui = &mut cols[3];
-            title(ui, "Funnel: notes reaching each stage", "Share of each archetype's notes whose impressions reached at least stage k of the common ladder (the same yardstick under every policy; stage 0 = every note).");
-            let mut per = [[0u32; 10]; 5];
-            let mut by_stage = [0u32; 10];
-            let mut deepest = 0usize;
-            for note in &view.notes.list {
-                let a = view.creators.list[note.creator as usize].archetype.index();
-                let s = (note.max_stage as usize).min(9);
-                per[a][s] += 1;
-                by_stage[s] += 1;
-                deepest = deepest.max(s);
-            }
-            let deepest = deepest.max(1);
-            let width = 0.8 / Archetype::ALL.len() as f64;
-            base_plot("p-funnel", "stage reached", "% of notes", height - 18.0)
-                .x_grid_spacer(whole_numbers)
-                .include_y(0.0)
-                .include_x(0.5)
-                .include_x(deepest as f64 + 0.5)
-                .x_axis_formatter(|m, _| if (m.value - m.value.round()).abs() < 1e-6 && m.value >= 1.0 { format!("≥{}", m.value as u32) } else { String::new() })
-                .show(ui, |p| {
-                    for a in Archetype::ALL {
-                        let counts = &per[a.index()];
-                        let total: u32 = counts.iter().sum();
-                        if total == 0 {
-                            continue;
-                        }
-                        let bars: Vec<Bar> = (1..=deepest)
-                            .map(|k| {
-                                let reached: u32 = counts[k..].iter().sum();
-                                let x = k as f64 - 0.4 + width * (a.index() as f64 + 0.5);
-                                Bar::new(x, 100.0 * reached as f64 / total as f64).width(width * 0.9).fill(theme::archetype(a))
-                            })
-                            .collect();
-                        p.bar_chart(BarChart::new(theme::archetype_label(a), bars).color(theme::archetype(a)));
-                    }
-                });
-            let text: Vec<String> = (0..=deepest).map(|k| format!("S{k} {}", theme::compact(by_stage[k] as f64))).collect();
-            ui.label(RichText::new(format!("furthest stage: {}", text.join(" · "))).small().color(theme::TEXT_DIM));
-        }
-        {
-            let ui = &mut cols[4];
-            title(
-                ui,
-                "Merit vs. head start",
-                "Rank correlations with impressions: note merit = note appeal with the note's impressions (the algorithm alone); creator merit = creator skill with the creator's impressions (mixes in how much they post); influencer advantage = followers at the start with impressions. Newcomer breakthrough = share of newcomers' notes reaching stage 2 of the ladder.",
+            p.line(
+                Line::new("this hour", hourly)
+                    .color(theme::SERIES_B)
+                    .width(1.5),
             );
-            time_plot("p-merit", "rank correlation", height).include_y(-0.2).include_y(1.0).show(ui, |p| {
-                p.hline(HLine::new("", 0.0).color(Color32::from_gray(100)));
-                p.line(Line::new("note merit", series(rows, |r| finite(r.note_meritocracy))).color(theme::archetype(Archetype::NicheExpert)).width(2.5));
-                p.line(
-                    Line::new("creator merit", series(rows, |r| finite(r.meritocracy)))
-                        .color(theme::archetype(Archetype::NicheExpert))
-                        .width(1.5)
-                        .style(LineStyle::dashed_dense()),
-                );
-                p.line(
-                    Line::new("influencer advantage", series(rows, |r| finite(r.influencer_advantage))).color(theme::archetype(Archetype::Influencer)).width(2.5),
-                );
-                p.line(
-                    Line::new("newcomer breakthrough", series(rows, |r| r.newcomer_breakthrough))
-                        .color(theme::archetype(Archetype::Newcomer))
-                        .width(1.5)
-                        .style(LineStyle::dashed_dense()),
-                );
-                policy_lines(p, cache);
-            });
+        }
+        draw_series(p, traces, std::slice::from_ref(&since_start));
+        marks(p, traces, fork);
+    });
+    fork_label(ui, &shown.transform, fork);
+}
+
+fn lorenz_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
+    title(
+        ui,
+        "Lorenz curve now",
+        "Creators sorted from least to most impressions: how much of the total the bottom x% got. The diagonal is perfect equality.",
+    );
+    let curve = |values: &[f64]| -> PlotPoints {
+        lorenz(values, 200)
+            .into_iter()
+            .map(|(x, y)| [100.0 * x, 100.0 * y])
+            .collect()
+    };
+    base_plot(
+        "p-lorenz",
+        "% of creators (poorest first)",
+        "% of total",
+        height,
+    )
+    .include_x(0.0)
+    .include_x(100.0)
+    .include_y(0.0)
+    .include_y(100.0)
+    .legend(legend(Corner::LeftTop))
+    .show(ui, |p| {
+        p.line(
+            Line::new("equality", vec![[0.0, 0.0], [100.0, 100.0]])
+                .color(Color32::from_gray(110))
+                .style(LineStyle::dashed_loose()),
+        );
+        if let [one] = traces {
+            let followers: Vec<f64> = one
+                .view
+                .creators
+                .list
+                .iter()
+                .map(|c| c.followers as f64)
+                .collect();
+            p.line(
+                Line::new("impressions", curve(&one.cache.impressions))
+                    .color(theme::SERIES_A)
+                    .width(2.5)
+                    .fill(0.0)
+                    .fill_alpha(0.15),
+            );
+            p.line(
+                Line::new("followers", curve(&followers))
+                    .color(theme::SERIES_B)
+                    .width(2.5),
+            );
+            return;
+        }
+        for t in traces {
+            p.line(
+                Line::new(t.name.clone(), curve(&t.cache.impressions))
+                    .color(t.colour)
+                    .width(2.5),
+            );
         }
     });
 }
 
+fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
+    title(
+        ui,
+        "Follower distribution (log-log)",
+        "Share of creators with at least this many followers. A straight line means a power law: a few giants, a long tail.",
+    );
+    base_plot("p-followers", "followers", "creators with ≥ x", height)
+        .x_grid_spacer(whole_numbers)
+        .y_grid_spacer(whole_numbers)
+        .x_axis_formatter(power_of_ten_label)
+        .y_axis_formatter(power_of_ten_percent_label)
+        .include_x(0.0)
+        .include_y(0.0)
+        .legend(legend(Corner::LeftBottom))
+        .show(ui, |p| {
+            for t in traces {
+                let mut all: Vec<(u32, Archetype)> = t
+                    .view
+                    .creators
+                    .list
+                    .iter()
+                    .filter(|c| c.followers > 0)
+                    .map(|c| (c.followers, c.archetype))
+                    .collect();
+                all.sort_by_key(|&(f, _)| std::cmp::Reverse(f));
+                let n = t.view.creators.list.len().max(1) as f64;
+                let point =
+                    |rank: usize, f: u32| [(f as f64).log10(), ((rank + 1) as f64 / n).log10()];
+                if traces.len() > 1 {
+                    let pts: PlotPoints = all
+                        .iter()
+                        .enumerate()
+                        .map(|(rank, (f, _))| point(rank, *f))
+                        .collect();
+                    p.points(Points::new(t.name.clone(), pts).color(t.colour).radius(2.0));
+                    continue;
+                }
+                for a in Archetype::ALL {
+                    let pts: PlotPoints = all
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (_, arch))| *arch == a)
+                        .map(|(rank, (f, _))| point(rank, *f))
+                        .collect();
+                    p.points(
+                        Points::new(theme::archetype_label(a), pts)
+                            .color(theme::archetype(a))
+                            .radius(2.5),
+                    );
+                }
+            }
+        });
+}
+
+fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
+    title(
+        ui,
+        "Funnel: notes reaching each stage",
+        "Share of notes (per archetype with one world, per world with two) whose impressions reached at least stage k of the common ladder (the same yardstick under every policy; stage 0 = every note).",
+    );
+    // Per group (archetype, or world): notes by the furthest stage they reached.
+    let groups: Vec<(String, Color32, [u32; 10])> = if let [one] = traces {
+        let mut per = [[0u32; 10]; 5];
+        for note in &one.view.notes.list {
+            let a = one.view.creators.list[note.creator as usize]
+                .archetype
+                .index();
+            per[a][(note.max_stage as usize).min(9)] += 1;
+        }
+        Archetype::ALL
+            .iter()
+            .map(|&a| {
+                (
+                    theme::archetype_label(a).to_string(),
+                    theme::archetype(a),
+                    per[a.index()],
+                )
+            })
+            .collect()
+    } else {
+        traces
+            .iter()
+            .map(|t| {
+                let mut counts = [0u32; 10];
+                for note in &t.view.notes.list {
+                    counts[(note.max_stage as usize).min(9)] += 1;
+                }
+                (t.name.clone(), t.colour, counts)
+            })
+            .collect()
+    };
+    let mut by_stage = [0u32; 10];
+    if let [one] = traces {
+        for note in &one.view.notes.list {
+            by_stage[(note.max_stage as usize).min(9)] += 1;
+        }
+    }
+    let deepest = groups
+        .iter()
+        .flat_map(|(_, _, c)| (0..10).filter(|&k| c[k] > 0))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let width = 0.8 / groups.len().max(1) as f64;
+    base_plot("p-funnel", "stage reached", "% of notes", height - 18.0)
+        .x_grid_spacer(whole_numbers)
+        .include_y(0.0)
+        .include_x(0.5)
+        .include_x(deepest as f64 + 0.5)
+        .x_axis_formatter(|m, _| {
+            if (m.value - m.value.round()).abs() < 1e-6 && m.value >= 1.0 {
+                format!("≥{}", m.value as u32)
+            } else {
+                String::new()
+            }
+        })
+        .legend(legend(Corner::RightTop))
+        .show(ui, |p| {
+            for (g, (name, colour, counts)) in groups.iter().enumerate() {
+                let total: u32 = counts.iter().sum();
+                if total == 0 {
+                    continue;
+                }
+                let bars: Vec<Bar> = (1..=deepest)
+                    .map(|k| {
+                        let reached: u32 = counts[k..].iter().sum();
+                        let x = k as f64 - 0.4 + width * (g as f64 + 0.5);
+                        Bar::new(x, 100.0 * reached as f64 / total as f64)
+                            .width(width * 0.9)
+                            .fill(*colour)
+                    })
+                    .collect();
+                p.bar_chart(BarChart::new(name.clone(), bars).color(*colour));
+            }
+        });
+    // One line whatever the width: a label that wraps would grow the panel frame after frame.
+    let text = if traces.len() == 1 {
+        let stages: Vec<String> = (0..=deepest)
+            .map(|k| format!("S{k} {}", theme::compact(by_stage[k] as f64)))
+            .collect();
+        format!("furthest stage: {}", stages.join(" · "))
+    } else {
+        "each world's notes reaching stage ≥ k".into()
+    };
+    ui.add(egui::Label::new(RichText::new(text).small().color(theme::TEXT_DIM)).truncate());
+}
+
 /// Reach per note on log-log axes: the share of notes that reached at least x distinct viewers.
-fn reach_distribution(ui: &mut egui::Ui, reach: &[f64], height: f32) {
+fn reach_distribution(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
     title(
         ui,
         "Reach per note (log-log)",
         "Share of notes (with at least one impression) that reached at least this many distinct viewers. A straight line is a power law: a few notes go viral, most stay small.",
     );
-    let n = reach.len().max(1) as f64;
-    // Every distinct reach value once (its highest rank), thinned to a few hundred points.
-    let stride = reach.len().div_ceil(400).max(1);
-    let pts: PlotPoints = reach
-        .iter()
-        .enumerate()
-        .filter(|(i, r)| **r > 0.0 && (i % stride == 0 || *i + 1 == reach.len()))
-        .map(|(i, r)| [r.log10(), ((i + 1) as f64 / n).log10()])
-        .collect();
     base_plot("p-reach", "distinct viewers", "notes with ≥ x", height)
         .x_grid_spacer(whole_numbers)
         .y_grid_spacer(whole_numbers)
@@ -321,9 +612,33 @@ fn reach_distribution(ui: &mut egui::Ui, reach: &[f64], height: f32) {
         .y_axis_formatter(power_of_ten_percent_label)
         .include_x(0.0)
         .include_y(0.0)
+        .legend(legend(Corner::LeftBottom))
         .show(ui, |p| {
-            p.line(Line::new("notes", pts).color(theme::SERIES_A).width(2.0));
+            for t in traces {
+                let (name, colour) = if traces.len() == 1 {
+                    ("notes".to_string(), theme::SERIES_A)
+                } else {
+                    (t.name.clone(), t.colour)
+                };
+                p.line(
+                    Line::new(name, reach_points(&t.cache.reach))
+                        .color(colour)
+                        .width(2.0),
+                );
+            }
         });
+}
+
+/// Every distinct reach value once (its highest rank), thinned to a few hundred points.
+fn reach_points(reach: &[f64]) -> PlotPoints<'static> {
+    let n = reach.len().max(1) as f64;
+    let stride = reach.len().div_ceil(400).max(1);
+    reach
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| **r > 0.0 && (i % stride == 0 || *i + 1 == reach.len()))
+        .map(|(i, r)| [r.log10(), ((i + 1) as f64 / n).log10()])
+        .collect()
 }
 
 /// Labels for an axis of log10 values: the power of ten at whole numbers, nothing between.

@@ -1,6 +1,7 @@
 //! What the window remembers between frames, and the system that advances the simulation.
 
 use super::platform;
+use super::side_by_side::{ForkMark, Setup};
 use crate::metrics::collector::{MetricsHistory, creator_impressions};
 use crate::output::{RunInfo, run_files};
 use crate::recommender::Recommender;
@@ -55,7 +56,7 @@ impl HeldWorld {
         held
     }
 
-    fn refresh(&mut self) {
+    pub(super) fn refresh(&mut self) {
         let world = self.sim.world();
         self.cache.refresh(
             world.resource::<Clock>(),
@@ -66,26 +67,21 @@ impl HeldWorld {
 }
 
 /// Every world the window holds (each with its own state and ids) and which one is on show.
-/// All of them step together; one is drawn.
+/// All of them step together. With one, it is drawn; with two, both are drawn side by side and
+/// "shown" is the one the parameter panel and the inspector work on (see `side_by_side`).
 #[derive(Resource)]
 pub struct Worlds {
     pub list: Vec<HeldWorld>,
     pub shown: usize,
+    /// How the worlds were set up; Reset and Load rebuild the same.
+    pub setup: Setup,
+    /// The fork the two worlds came from, if they did.
+    pub fork: Option<ForkMark>,
 }
 
 impl Worlds {
-    pub fn new(scenario: &Scenario) -> Self {
-        Self {
-            list: vec![HeldWorld::new(scenario)],
-            shown: 0,
-        }
-    }
     pub fn shown(&self) -> &HeldWorld {
         &self.list[self.shown.min(self.list.len() - 1)]
-    }
-    pub fn shown_mut(&mut self) -> &mut HeldWorld {
-        let i = self.shown.min(self.list.len() - 1);
-        &mut self.list[i]
     }
 }
 
@@ -104,6 +100,12 @@ pub enum Request {
     LoadText { name: String, text: String },
     /// Export the run's CSVs (natively to `results/gui-<tick>/`, in the browser as downloads).
     ExportCsv,
+    /// Copy the shown world now; the copy continues under this policy, side by side.
+    Fork(PolicyKind),
+    /// Drop the other world and go on with the shown one alone.
+    KeepShown,
+    /// Let the parameter panel and the inspector work on this world.
+    Show(usize),
 }
 
 /// `--screenshot FILE --after-ticks N`: run N ticks, let the interface settle, capture, exit.
@@ -207,6 +209,8 @@ pub struct GuiState {
     pub auto_stop: Option<AutoStop>,
     pub selected_creator: Option<u32>,
     pub selected_note: Option<u32>,
+    /// The policy the "Fork here" button switches the copy to.
+    pub fork_policy: PolicyKind,
     pub sort: SortKey,
     pub sort_descending: bool,
     pub status: Option<(String, Instant)>,
@@ -235,6 +239,11 @@ impl GuiState {
             auto_stop: None,
             selected_creator: None,
             selected_note: None,
+            fork_policy: if scenario.recommender.policy == PolicyKind::FollowerFeed {
+                PolicyKind::TrafficPool
+            } else {
+                PolicyKind::FollowerFeed
+            },
             sort: SortKey::Impressions,
             sort_descending: true,
             status: None,
@@ -270,7 +279,7 @@ impl GuiState {
 }
 
 /// Numbers derived from one world that several panels share, refreshed when the tick changes.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct GuiCache {
     /// Policy in force from each simulated hour on (first entry at hour 0).
     pub policy_marks: Vec<(f64, PolicyKind)>,
@@ -365,8 +374,11 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
     let start = Instant::now();
     let mut done = 0u32;
     while done < wanted && (done == 0 || start.elapsed() < budget) {
+        if let Some(fork) = worlds.step_all() {
+            info!("{} (tick {})", fork.label(), fork.tick);
+            state.set_status(fork_message(&fork));
+        }
         for held in &mut worlds.list {
-            held.sim.step();
             after_tick(state, held);
         }
         done += 1;
@@ -402,6 +414,16 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
     }
 }
 
+/// What the status bar says when a fork is made.
+fn fork_message(fork: &ForkMark) -> String {
+    format!(
+        "Forked at day {:.1}: same platform until now; the left keeps {}, the right switches to {}. The panel on the left now edits the right.",
+        fork.hours / 24.0,
+        super::theme::policy_label(fork.kept),
+        super::theme::policy_label(fork.switched_to),
+    )
+}
+
 /// Bookkeeping after each tick of one world: hourly snapshot, policy marks, end of the scenario.
 fn after_tick(state: &mut GuiState, held: &mut HeldWorld) {
     let world = held.sim.world();
@@ -435,7 +457,13 @@ fn handle_request(world: &mut World, request: Request) {
             let mut scenario = world.resource::<GuiState>().pending.clone();
             // Live edits carry over: behaviour and recommender as they are now.
             {
-                let live = &world.resource::<Worlds>().shown().sim.scenario().clone();
+                // A planned fork starts again from the left world's policy.
+                let worlds = world.resource::<Worlds>();
+                let from = match worlds.setup {
+                    Setup::ForkAt { .. } => &worlds.list[0],
+                    _ => worlds.shown(),
+                };
+                let live = &from.sim.scenario().clone();
                 scenario.behaviour = live.behaviour.clone();
                 scenario.recommender = live.recommender.clone();
             }
@@ -466,6 +494,18 @@ fn handle_request(world: &mut World, request: Request) {
                 Err(e) => format!("Export failed: {e:#}"),
             };
             world.resource_mut::<GuiState>().set_status(message);
+        }
+        Request::Fork(policy) => {
+            let fork = world.resource_mut::<Worlds>().fork_shown(policy);
+            info!("{} (tick {})", fork.label(), fork.tick);
+            world
+                .resource_mut::<GuiState>()
+                .set_status(fork_message(&fork));
+        }
+        Request::KeepShown => world.resource_mut::<Worlds>().keep_shown(),
+        Request::Show(i) => {
+            let mut worlds = world.resource_mut::<Worlds>();
+            worlds.shown = i.min(worlds.list.len() - 1);
         }
     }
 }
@@ -504,16 +544,17 @@ fn load(
     }
 }
 
-/// Replaces the worlds with one new world built from `scenario`.
+/// Replaces the worlds with new ones built from `scenario`, set up as before (one world, a
+/// pair, or one world with its planned fork).
 fn rebuild(world: &mut World, scenario: Scenario) {
-    let held = HeldWorld::new(&scenario);
     {
         let mut worlds = world.resource_mut::<Worlds>();
         // A new layout generation, so the map lays the new population out afresh.
         let generation = worlds.shown().cache.generation + 1;
-        worlds.list = vec![held];
-        worlds.shown = 0;
-        worlds.list[0].cache.generation = generation;
+        *worlds = Worlds::build(&scenario, worlds.setup);
+        for held in &mut worlds.list {
+            held.cache.generation = generation;
+        }
     }
     let mut state = world.resource_mut::<GuiState>();
     state.pending = scenario;

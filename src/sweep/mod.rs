@@ -174,7 +174,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 let s = run_scenario(point, grid.seeds[run.seed_index]);
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let (app, _) = simulate(&s, &bar, threads);
-                    last_row(&app)
+                    last_row(app.world())
                 }))
                 .map_err(|_| "the run panicked".to_string())
                 .and_then(|last| {
