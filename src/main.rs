@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     }
 }
 
-#[cfg(feature = "gui")]
+#[cfg(feature = "window")]
 fn gui(args: GuiArgs) -> anyhow::Result<()> {
     let path = args
         .scenario
@@ -40,10 +40,11 @@ fn gui(args: GuiArgs) -> anyhow::Result<()> {
         sweep_metric: args.sweep_metric,
         compare: args.compare,
         fork_at_day: args.fork_at_day,
+        stop_at: None,
     })
 }
 
-#[cfg(not(feature = "gui"))]
+#[cfg(not(feature = "window"))]
 fn gui(_args: GuiArgs) -> anyhow::Result<()> {
     anyhow::bail!(
         "this feedlab was built without the window (--no-default-features); use `feedlab run SCENARIO --out DIR`"

@@ -12,7 +12,9 @@ use crate::metrics::collector::{MetricsHistory, creator_impressions};
 use crate::scenario::EngagementWeights;
 use crate::sim::agents::*;
 use crate::sim::{Clock, ScenarioRes};
-use anyhow::{Context, Result};
+#[cfg(not(target_arch = "wasm32"))]
+use anyhow::Context;
+use anyhow::Result;
 use bevy::prelude::*;
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
@@ -26,6 +28,7 @@ pub struct RunInfo {
     pub threads: usize,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Files feedlab writes into a results folder: a folder holding anything else is not replaced.
 const OWN_FILES: [&str; 9] = [
     "metrics.csv",
@@ -39,6 +42,7 @@ const OWN_FILES: [&str; 9] = [
     "sweep.json",
 ];
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Whether a folder in a results folder is one feedlab writes: `run-K` (replicates), `runs`
 /// (a sweep's finished runs) or a policy's name (a comparison's two sides).
 fn own_folder(name: &str) -> bool {
@@ -63,11 +67,13 @@ impl ResultSet {
         }
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// Writes the whole set into a temporary sibling of `dir`, then puts it in `dir`'s place.
     pub fn commit(&self, dir: &Path) -> Result<()> {
         self.commit_using(dir, &Renames::SYSTEM)
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn commit_using(&self, dir: &Path, fs: &Renames) -> Result<()> {
         check_replaceable(dir)?;
         let name = dir
@@ -93,6 +99,7 @@ impl ResultSet {
         outcome
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn write_into(&self, root: &Path) -> Result<()> {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create {}", root.display()))?;
@@ -110,6 +117,7 @@ impl ResultSet {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Refuses to replace a path that is not a folder of feedlab results: it may hold only the files
 /// feedlab writes (an empty folder in place of one is fine) and folders of them (`own_folder`).
 fn check_replaceable(dir: &Path) -> Result<()> {
@@ -132,6 +140,7 @@ fn check_replaceable(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// The first entry of `dir` that feedlab would not have written, as a path relative to `dir`,
 /// looking `depth` levels into the folders feedlab writes (see `own_folder`).
 fn foreign_entry(dir: &Path, depth: u32) -> Result<Option<String>> {
@@ -164,10 +173,12 @@ fn foreign_entry(dir: &Path, depth: u32) -> Result<Option<String>> {
     Ok(None)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Environment variable for tests only: milliseconds to pause after each file written and before
 /// the swap, so a test can kill a run in the middle of writing its results (`tests/kill.rs`).
 pub const WRITE_PAUSE_VAR: &str = "FEEDLAB_TEST_WRITE_PAUSE_MS";
 
+#[cfg(not(target_arch = "wasm32"))]
 fn test_pause() {
     if let Some(ms) = std::env::var(WRITE_PAUSE_VAR)
         .ok()
@@ -177,6 +188,7 @@ fn test_pause() {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// This process in temporary names: `PID@HOST`, so that runs on several machines writing into
 /// one shared folder (a cluster's batch jobs) can tell whose leftovers are whose.
 fn process_tag() -> String {
@@ -187,12 +199,14 @@ fn process_tag() -> String {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn hostname() -> Option<String> {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     let host = host.trim();
     (!host.is_empty() && !host.contains(['/', '\\'])).then(|| host.to_string())
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Removes temporary siblings (`.NAME.tmp-PID@HOST`, `.NAME.old-PID@HOST`) left by runs of this
 /// machine that were killed: those whose process no longer exists.
 fn remove_stale_siblings(parent: &Path, name: &str) {
@@ -227,6 +241,7 @@ fn remove_stale_siblings(parent: &Path, name: &str) {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// The renames that put a result set in place (tests substitute ones that fail).
 struct Renames {
     /// Swaps two existing paths in one step; `Ok(false)` where the system cannot.
@@ -234,6 +249,7 @@ struct Renames {
     rename: fn(&Path, &Path) -> std::io::Result<()>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Renames {
     const SYSTEM: Renames = Renames {
         exchange: exchange_paths,
@@ -253,11 +269,12 @@ fn exchange_paths(a: &Path, b: &Path) -> std::io::Result<bool> {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_arch = "wasm32")))]
 fn exchange_paths(_: &Path, _: &Path) -> std::io::Result<bool> {
     Ok(false)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Puts `tmp` in `dir`'s place. An existing `dir` is exchanged with `tmp` in one step where the
 /// system can (`tmp` then holds the old results, for the caller to remove); elsewhere it is moved
 /// aside to `old`, `tmp` moved in, and `old` removed (a kill between the two renames leaves the
@@ -416,12 +433,18 @@ pub fn funnel_csv(notes: &Notes, clock: &Clock) -> String {
     out
 }
 
-/// Peak resident memory of this process in MiB (Linux), if known.
+/// Peak resident memory of this process in MiB (Linux), if known; never in the browser.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub fn peak_memory_mib() -> Option<f64> {
+    None
 }
 
 pub fn summary_json(world: &World, info: &RunInfo) -> Value {
@@ -505,6 +528,7 @@ pub fn run_files(world: &World, info: &RunInfo) -> Result<ResultSet> {
     Ok(set)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Writes every output file of a run into `dir`, all or nothing (see the module doc).
 pub fn write_results(world: &World, dir: &Path, info: &RunInfo) -> Result<()> {
     run_files(world, info)?.commit(dir)

@@ -4,12 +4,12 @@
 
 use crate::scenario::{CreatorGroup, Dist, Scenario};
 use crate::sim::agents::*;
+use crate::sim::par::prelude::*;
 use crate::sim::rng::{SimRng, Stream, normal, stream};
 use crate::sim::sessions::schedule_next_session;
 use crate::sim::{Audience, Clock, ScenarioRes, SimTick, TickSet};
 use bevy::prelude::*;
 use rand::Rng;
-use rayon::prelude::*;
 
 /// Adds arrivals of users and creators to `Post`.
 pub struct PopulationPlugin;

@@ -34,7 +34,7 @@ impl Plugin for SimulationPlugin {
         // has (`--threads`), unless the app made the pool already (the window).
         ComputeTaskPool::get_or_init(|| {
             TaskPoolBuilder::new()
-                .num_threads(rayon::current_num_threads())
+                .num_threads(crate::sim::par::current_num_threads())
                 .thread_name("feedlab compute".into())
                 .build()
         });

@@ -1,5 +1,6 @@
 //! The status bar and the left panel: scenario, lesson, run controls, policy and parameters.
 
+use super::platform;
 use super::side_by_side::ForkMark;
 use super::state::{GuiState, Request, WorldView};
 use super::theme;
@@ -166,7 +167,7 @@ fn scenario_section(ui: &mut egui::Ui, state: &mut GuiState, scenario: &Scenario
         .selected_text(&current)
         .show_ui(ui, |ui| {
             if state.scenario_files.is_empty() && state.lesson_files.is_empty() {
-                ui.label("no .ron files in scenarios/");
+                ui.label("no .ron files in scenarios/ or scenarios/lessons/");
             }
             let groups = [
                 ("Lessons", &state.lesson_files),
@@ -189,6 +190,28 @@ fn scenario_section(ui: &mut egui::Ui, state: &mut GuiState, scenario: &Scenario
                 }
             }
         });
+    if platform::CAN_PICK_FILE {
+        if ui
+            .button("📂 Open a scenario file…")
+            .on_hover_text("Load a .ron scenario file from your computer")
+            .clicked()
+        {
+            platform::pick_scenario();
+        }
+    } else {
+        path_row(ui, state, &mut chosen);
+    }
+    if let Some(path) = chosen {
+        state.request = Some(Request::Load(path));
+    }
+    if let Some(error) = &state.load_error {
+        ui.label(RichText::new(error).color(theme::BAD));
+    }
+    lesson_box(ui, scenario);
+}
+
+/// A path to type and an Open button (where there is a file system to type paths into).
+fn path_row(ui: &mut egui::Ui, state: &mut GuiState, chosen: &mut Option<PathBuf>) {
     ui.horizontal(|ui| {
         let edit = ui.add(
             egui::TextEdit::singleline(&mut state.path_input)
@@ -202,15 +225,12 @@ fn scenario_section(ui: &mut egui::Ui, state: &mut GuiState, scenario: &Scenario
             .clicked()
             || enter
         {
-            chosen = Some(PathBuf::from(state.path_input.trim()));
+            *chosen = Some(PathBuf::from(state.path_input.trim()));
         }
     });
-    if let Some(path) = chosen {
-        state.request = Some(Request::Load(path));
-    }
-    if let Some(error) = &state.load_error {
-        ui.label(RichText::new(error).color(theme::BAD));
-    }
+}
+
+fn lesson_box(ui: &mut egui::Ui, scenario: &Scenario) {
     if !scenario.lesson.is_empty() {
         egui::Frame::NONE
             .fill(egui::Color32::from_rgb(40, 42, 54))
@@ -671,14 +691,14 @@ fn export_section(ui: &mut egui::Ui, state: &mut GuiState) {
     ui.horizontal(|ui| {
         if ui
             .button("💾 CSV results")
-            .on_hover_text("Write metrics, creators, notes and funnel CSVs to results/gui-<tick>/")
+            .on_hover_text(platform::CSV_EXPORT_HELP)
             .clicked()
         {
             state.request = Some(Request::ExportCsv);
         }
         if ui
             .button("📷 PNG screenshot")
-            .on_hover_text("Save the window to results/gui-<tick>.png")
+            .on_hover_text(platform::PNG_EXPORT_HELP)
             .clicked()
         {
             state.screenshot_requested = true;

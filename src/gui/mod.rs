@@ -21,7 +21,9 @@ use crate::recommender::Recommender;
 use crate::scenario::PolicyKind;
 use crate::scenario::Scenario;
 use crate::sim::Clock;
-use anyhow::{Context as _, bail};
+#[cfg(not(target_arch = "wasm32"))]
+use anyhow::Context as _;
+use anyhow::bail;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::transform::TransformSystems;
@@ -29,19 +31,22 @@ use bevy::window::WindowResolution;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPostUpdateSet, EguiPrimaryContextPass, egui};
 use side_by_side::{Setup, side_names};
-use state::{AutoShot, GuiState, Worlds};
-use std::path::{Path, PathBuf};
+use state::{AutoShot, AutoStop, GuiState, Worlds};
+use std::path::PathBuf;
+
+mod platform;
 
 /// What the window opens on.
 pub struct GuiOptions {
-    /// The scenario file (shown, and the folder its picker lists).
+    /// The scenario file (shown, and the folder its picker lists; in the browser, the bundled
+    /// scenario's path).
     pub path: PathBuf,
     /// The scenario, loaded and checked (with any command-line changes).
     pub scenario: Scenario,
-    /// Save a PNG of the window after `after_ticks` ticks, then exit.
+    /// Save a PNG of the window after `after_ticks` ticks, then exit (native).
     pub screenshot: Option<PathBuf>,
     pub after_ticks: u32,
-    /// A `sweep.csv` to open in the sweep view, and the metric to show first.
+    /// A `sweep.csv` to open in the sweep view, and the metric to show first (native).
     pub sweep: Option<PathBuf>,
     pub sweep_metric: Option<String>,
     /// Two policies side by side (A on the left, B on the right), built from the same
@@ -49,6 +54,9 @@ pub struct GuiOptions {
     pub compare: Option<[PolicyKind; 2]>,
     /// ... or, with this, one world under A forked into B at this simulated day.
     pub fork_at_day: Option<f64>,
+    /// Run as fast as possible to this tick, then pause and tell the page (the browser's smoke
+    /// test and start-up measurements: `?stop_at=N`).
+    pub stop_at: Option<u32>,
 }
 
 /// The worlds `options` ask for; the scenario's policy becomes A when there is a comparison.
@@ -79,26 +87,14 @@ fn setup(options: &GuiOptions) -> anyhow::Result<(Scenario, Setup)> {
     Ok((scenario, setup))
 }
 
-/// Opens the window on a scenario; with `screenshot` runs the ticks, saves a PNG and exits.
+/// Opens the window on a scenario; with `screenshot` runs the ticks, saves a PNG and exits. In
+/// the browser, hands the app to the page's frame loop and returns.
 pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     // Bad options are reported before a missing display.
     let (scenario, setup) = setup(&args)?;
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    if !has_display {
-        bail!(
-            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open.\n\
-             Run the scenario headless instead: feedlab run SCENARIO --out DIR\n\
-             (or start a virtual display, e.g. `Xvfb :99 & DISPLAY=:99 feedlab gui ...`)"
-        );
-    }
+    #[cfg(not(target_arch = "wasm32"))]
+    check_display(&args)?;
     let path = args.path.clone();
-    if let Some(shot) = &args.screenshot
-        && let Some(dir) = shot.parent().filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
 
     let mut gui_state = GuiState::new(path, &scenario);
     let mut sweep = sweep_view::SweepView::default();
@@ -112,6 +108,9 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     }
     if let Some(file) = &args.screenshot {
         gui_state.auto = Some(AutoShot::new(file.clone(), args.after_ticks));
+    }
+    gui_state.auto_stop = args.stop_at.map(AutoStop::new);
+    if gui_state.auto.is_some() || gui_state.auto_stop.is_some() {
         gui_state.playing = true;
         gui_state.fast = true;
     }
@@ -120,11 +119,7 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     app.add_plugins(
         DefaultPlugins
             .set(WindowPlugin {
-                primary_window: Some(Window {
-                    title: format!("feedlab: {}", scenario.name),
-                    resolution: WindowResolution::new(1600, 1000),
-                    ..default()
-                }),
+                primary_window: Some(primary_window(&scenario)),
                 ..default()
             })
             .set(bevy::log::LogPlugin {
@@ -149,13 +144,60 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
             .after(EguiPostUpdateSet::EndPass)
             .before(TransformSystems::Propagate),
     )
-    .add_systems(Update, (state::step_simulation, take_screenshots).chain())
+    .add_systems(
+        Update,
+        (
+            platform::receive_files,
+            state::step_simulation,
+            take_screenshots,
+        )
+            .chain(),
+    )
     .add_systems(EguiPrimaryContextPass, ui_system);
+    #[cfg(target_arch = "wasm32")]
+    app.add_systems(Last, (platform::announce_frames, platform::page_title));
 
     match app.run() {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => bail!("the window closed with an error (code {code})"),
     }
+}
+
+/// A window needs a display; the screenshot's folder is made before the run, not after it.
+#[cfg(not(target_arch = "wasm32"))]
+fn check_display(args: &GuiOptions) -> anyhow::Result<()> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    if !has_display {
+        bail!(
+            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open.\n\
+             Run the scenario headless instead: feedlab run SCENARIO --out DIR\n\
+             (or start a virtual display, e.g. `Xvfb :99 & DISPLAY=:99 feedlab gui ...`)"
+        );
+    }
+    if let Some(shot) = &args.screenshot
+        && let Some(dir) = shot.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The primary window: 1600×1000 natively; in the browser, the page's canvas, sized by the page.
+fn primary_window(scenario: &Scenario) -> Window {
+    let window = Window {
+        title: format!("feedlab: {}", scenario.name),
+        resolution: WindowResolution::new(1600, 1000),
+        ..default()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let window = Window {
+        canvas: Some("#feedlab".into()),
+        fit_canvas_to_parent: true,
+        ..window
+    };
+    window
 }
 
 fn spawn_camera(mut commands: Commands) {
@@ -165,6 +207,7 @@ fn spawn_camera(mut commands: Commands) {
 /// Starts screenshot captures: the automatic one after `--after-ticks`, and the export button's.
 fn take_screenshots(mut commands: Commands, mut state: ResMut<GuiState>, worlds: Res<Worlds>) {
     let tick = worlds.shown().sim.tick();
+    #[cfg(not(target_arch = "wasm32"))]
     if let Some(auto) = &mut state.auto
         && auto.ready_to_capture()
     {
@@ -184,32 +227,40 @@ fn take_screenshots(mut commands: Commands, mut state: ResMut<GuiState>, worlds:
     }
     if state.screenshot_requested {
         state.screenshot_requested = false;
-        let path = PathBuf::from(format!("results/gui-{tick}.png"));
         commands.spawn(Screenshot::primary_window()).observe(
             move |captured: On<ScreenshotCaptured>, mut state: ResMut<GuiState>| {
-                let message = match save_png(&captured, &path) {
-                    Ok(()) => format!("Screenshot saved to {}", path.display()),
-                    Err(e) => format!("Cannot save screenshot {}: {e}", path.display()),
-                };
+                let message =
+                    match png_bytes(&captured).and_then(|png| platform::export_png(&png, tick)) {
+                        Ok(message) => message,
+                        Err(e) => format!("Cannot save the screenshot: {e:#}"),
+                    };
                 state.set_status(message);
             },
         );
     }
 }
 
-fn save_png(captured: &ScreenshotCaptured, path: &Path) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
+/// The captured window as PNG bytes.
+fn png_bytes(captured: &ScreenshotCaptured) -> anyhow::Result<Vec<u8>> {
     let image = captured
         .image
         .clone()
         .try_into_dynamic()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut png = Vec::new();
     image
         .to_rgb8()
-        .save(path)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(png)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn save_png(captured: &ScreenshotCaptured, path: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, png_bytes(captured)?)?;
     Ok(())
 }
 
@@ -274,13 +325,11 @@ fn ui_system(
     if let Some(auto) = &mut state.auto {
         auto.frame_drawn();
     }
-    // Show something interesting in the inspector of an automatic screenshot.
+    // Show something interesting in the inspector of an automatic screenshot or a `?stop_at` run.
     {
         let held = &worlds.list[shown];
-        if state.auto.is_some()
-            && state.selected_creator.is_none()
-            && !held.cache.impressions.is_empty()
-        {
+        let automatic = state.auto.is_some() || state.auto_stop.is_some();
+        if automatic && state.selected_creator.is_none() && !held.cache.impressions.is_empty() {
             state.select_top_creator(&held.cache, &state::WorldView::of(held.sim.world()));
         }
     }

@@ -1,21 +1,26 @@
 //! What the window remembers between frames, and the system that advances the simulation.
 
+use super::platform;
 use super::side_by_side::{ForkMark, Setup};
 use crate::metrics::collector::{MetricsHistory, creator_impressions};
-use crate::output::{RunInfo, write_results};
+use crate::output::{RunInfo, run_files};
 use crate::recommender::Recommender;
 use crate::scenario::{PolicyKind, Scenario};
 use crate::sim::Clock;
 use crate::sim::agents::{Creators, Notes};
 use crate::simulation::Simulation;
+use bevy::platform::time::Instant;
 use bevy::prelude::*;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Longest time the simulation may take in one frame, so the window stays responsive.
 const FRAME_BUDGET: Duration = Duration::from_millis(12);
+/// The same for unattended runs (`--screenshot`, `?stop_at`), where nobody waits for the
+/// interface and each frame can be slow to draw (software rendering in CI).
+const UNATTENDED_FRAME_BUDGET: Duration = Duration::from_millis(250);
 /// Frames drawn after the last tick before an automatic screenshot, so plots and layout settle.
-const SETTLE_FRAMES: u32 = 8;
+pub const SETTLE_FRAMES: u32 = 8;
 
 /// Read access to the simulation tables the panels draw from (of the world on show).
 pub struct WorldView<'w> {
@@ -87,9 +92,13 @@ pub enum Request {
     Reset,
     /// Rebuild with a fresh random seed.
     NewSeed,
-    /// Load another scenario file and rebuild.
+    /// Load another scenario file (natively from disk, in the browser from the bundled ones)
+    /// and rebuild.
     Load(PathBuf),
-    /// Write the run's CSVs to `results/gui-<tick>/`.
+    /// Load scenario text the user picked from disk in the browser, and rebuild.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    LoadText { name: String, text: String },
+    /// Export the run's CSVs (natively to `results/gui-<tick>/`, in the browser as downloads).
     ExportCsv,
     /// Copy the shown world now; the copy continues under this policy, side by side.
     Fork(PolicyKind),
@@ -100,6 +109,8 @@ pub enum Request {
 }
 
 /// `--screenshot FILE --after-ticks N`: run N ticks, let the interface settle, capture, exit.
+/// (Native: the browser's unattended runs are `AutoStop`s.)
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub struct AutoShot {
     pub path: PathBuf,
     pub after_ticks: u32,
@@ -128,12 +139,30 @@ impl AutoShot {
         }
     }
     /// True exactly once, when the capture should start.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub fn ready_to_capture(&mut self) -> bool {
         if !self.captured && self.ticks_left() == 0 && self.settled_frames >= SETTLE_FRAMES {
             self.captured = true;
             return true;
         }
         false
+    }
+}
+
+/// Run as fast as possible up to a tick, then pause and tell the page (the browser's smoke test
+/// and start-up measurements ask for this in the page's address: `?stop_at=N`).
+#[derive(Clone, Debug)]
+pub struct AutoStop {
+    pub at_tick: u32,
+    pub reached: bool,
+}
+
+impl AutoStop {
+    pub fn new(at_tick: u32) -> Self {
+        Self {
+            at_tick,
+            reached: false,
+        }
     }
 }
 
@@ -177,6 +206,7 @@ pub struct GuiState {
     pub request: Option<Request>,
     pub screenshot_requested: bool,
     pub auto: Option<AutoShot>,
+    pub auto_stop: Option<AutoStop>,
     pub selected_creator: Option<u32>,
     pub selected_note: Option<u32>,
     /// The policy the "Fork here" button switches the copy to.
@@ -193,8 +223,8 @@ impl GuiState {
         Self {
             right_tab: RightTab::Inspector,
             path_input: path.display().to_string(),
-            scenario_files: list_scenarios(Path::new("scenarios")),
-            lesson_files: list_scenarios(Path::new("scenarios/lessons")),
+            scenario_files: platform::scenario_files("scenarios"),
+            lesson_files: platform::scenario_files("scenarios/lessons"),
             scenario_path: path,
             load_error: None,
             pending: scenario.clone(),
@@ -206,6 +236,7 @@ impl GuiState {
             request: None,
             screenshot_requested: false,
             auto: None,
+            auto_stop: None,
             selected_creator: None,
             selected_note: None,
             fork_policy: if scenario.recommender.policy == PolicyKind::FollowerFeed {
@@ -245,20 +276,6 @@ impl GuiState {
             .max_by_key(|&n| notes.counts(n).impressions)
             .map(|n| n as u32);
     }
-}
-
-/// Every `.ron` file in a directory, sorted.
-pub fn list_scenarios(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "ron"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
 }
 
 /// Numbers derived from one world that several panels share, refreshed when the tick changes.
@@ -322,6 +339,7 @@ pub fn step_simulation(world: &mut World) {
 }
 
 fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
+    let tick = worlds.shown().sim.tick();
     let mut wanted = 0u32;
     if let Some(auto) = &state.auto {
         wanted = auto.ticks_left();
@@ -338,10 +356,24 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
         state.step_once = false;
         wanted = wanted.max(1);
     }
+    if let Some(stop) = &state.auto_stop
+        && !stop.reached
+    {
+        wanted = wanted.min(stop.at_tick.saturating_sub(tick));
+    }
 
+    let budget = {
+        let unattended =
+            state.auto.is_some() || state.auto_stop.as_ref().is_some_and(|s| !s.reached);
+        if unattended {
+            UNATTENDED_FRAME_BUDGET
+        } else {
+            FRAME_BUDGET
+        }
+    };
     let start = Instant::now();
     let mut done = 0u32;
-    while done < wanted && (done == 0 || start.elapsed() < FRAME_BUDGET) {
+    while done < wanted && (done == 0 || start.elapsed() < budget) {
         if let Some(fork) = worlds.step_all() {
             info!("{} (tick {})", fork.label(), fork.tick);
             state.set_status(fork_message(&fork));
@@ -357,6 +389,13 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
     let elapsed = start.elapsed().as_secs_f64();
     if let Some(auto) = &mut state.auto {
         auto.ticks_done += done;
+    }
+    if let Some(stop) = &mut state.auto_stop
+        && !stop.reached
+        && tick + done >= stop.at_tick
+    {
+        stop.reached = true;
+        state.playing = false;
     }
     if done > 0 {
         let rate = done as f64 / dt.max(elapsed).max(1e-6);
@@ -429,35 +468,29 @@ fn handle_request(world: &mut World, request: Request) {
                 scenario.recommender = live.recommender.clone();
             }
             if matches!(request, Request::NewSeed) {
-                scenario.seed = rand::random::<u32>() as u64;
+                scenario.seed = fresh_seed();
             }
             let message = format!("Rebuilt \"{}\" with seed {}", scenario.name, scenario.seed);
             rebuild(world, scenario);
             world.resource_mut::<GuiState>().set_status(message);
         }
-        Request::Load(path) => match crate::scenario::load(&path)
-            .and_then(|s| crate::scenario::check(&path, &s).map(|()| s))
-        {
-            Ok(scenario) => {
-                let message = format!("Loaded {}", path.display());
-                {
-                    let mut state = world.resource_mut::<GuiState>();
-                    state.scenario_path = path.clone();
-                    state.path_input = path.display().to_string();
-                    state.load_error = None;
-                }
-                rebuild(world, scenario);
-                world.resource_mut::<GuiState>().set_status(message);
-            }
-            Err(e) => world.resource_mut::<GuiState>().load_error = Some(e.to_string()),
-        },
+        Request::Load(path) => {
+            let loaded = platform::load_scenario(&path);
+            load(world, path, loaded);
+        }
+        Request::LoadText { name, text } => {
+            let path = PathBuf::from(name);
+            let loaded = crate::scenario::parse(&path, &text)
+                .and_then(|s| crate::scenario::check(&path, &s).map(|()| s));
+            load(world, path, loaded);
+        }
         Request::ExportCsv => {
-            let worlds = world.resource::<Worlds>();
-            let sim = &worlds.shown().sim;
+            let sim = &world.resource::<Worlds>().shown().sim;
             let tick = sim.tick();
-            let dir = PathBuf::from(format!("results/gui-{tick}"));
-            let message = match write_results(sim.world(), &dir, &RunInfo::default()) {
-                Ok(()) => format!("CSV results written to {}/", dir.display()),
+            let message = match run_files(sim.world(), &RunInfo::default())
+                .and_then(|files| platform::export_results(&files, tick))
+            {
+                Ok(message) => message,
                 Err(e) => format!("Export failed: {e:#}"),
             };
             world.resource_mut::<GuiState>().set_status(message);
@@ -474,6 +507,40 @@ fn handle_request(world: &mut World, request: Request) {
             let mut worlds = world.resource_mut::<Worlds>();
             worlds.shown = i.min(worlds.list.len() - 1);
         }
+    }
+}
+
+/// A new run seed for the "New seed" button: the wall clock, mixed (splitmix64) so that seeds a
+/// moment apart differ in every bit. Nothing else in feedlab needs randomness from outside.
+fn fresh_seed() -> u64 {
+    let nanos = web_time::SystemTime::now()
+        .duration_since(web_time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut z = nanos.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) as u32 as u64
+}
+
+/// Rebuilds the world from a scenario that was just loaded, or shows why it could not be.
+fn load(
+    world: &mut World,
+    path: PathBuf,
+    loaded: Result<Scenario, crate::scenario::ScenarioError>,
+) {
+    match loaded {
+        Ok(scenario) => {
+            let message = format!("Loaded {}", path.display());
+            {
+                let mut state = world.resource_mut::<GuiState>();
+                state.scenario_path = path.clone();
+                state.path_input = path.display().to_string();
+                state.load_error = None;
+            }
+            rebuild(world, scenario);
+            world.resource_mut::<GuiState>().set_status(message);
+        }
+        Err(e) => world.resource_mut::<GuiState>().load_error = Some(e.to_string()),
     }
 }
 

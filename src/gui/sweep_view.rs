@@ -3,8 +3,9 @@
 //! or, over one parameter, as a line of means with its 95% confidence band and every run as a dot.
 //! Parameters not on an axis are held at a chosen value (a slice of the grid).
 
-use super::theme;
+use super::{platform, theme};
 use crate::sweep::table::{Cell, SweepTable};
+use anyhow::Context as _;
 use bevy::prelude::Resource;
 use bevy_egui::egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, vec2};
 use egui_plot::{FilledArea, Line, Plot, Points};
@@ -100,6 +101,21 @@ impl SweepView {
     /// Reads a sweep.csv and shows it.
     pub fn load(&mut self, path: &Path) -> anyhow::Result<()> {
         let table = SweepTable::read(path)?;
+        self.show_table(path, table)
+    }
+
+    /// Shows a sweep.csv whose text the user picked (in the browser), or why it cannot be.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub fn load_text(&mut self, path: &Path, text: &str) {
+        let shown = SweepTable::parse(text)
+            .with_context(|| path.display().to_string())
+            .and_then(|table| self.show_table(path, table));
+        if let Err(e) = shown {
+            self.error = Some(format!("{e:#}"));
+        }
+    }
+
+    fn show_table(&mut self, path: &Path, table: SweepTable) -> anyhow::Result<()> {
         self.sweep = Some(LoadedSweep::new(path.to_path_buf(), table)?);
         self.path_input = path.display().to_string();
         self.error = None;
@@ -137,7 +153,7 @@ pub fn show(ui: &mut egui::Ui, view: &mut SweepView) {
         ui.add_space(20.0);
         ui.label(
             RichText::new(
-                "No sweep open. Run one, for example\n\n  feedlab sweep scenarios/lessons/author_prior.ron \\\n      --vary recommender.predicted_engagement.author_prior=0..1:5 --seeds 4 --out results/prior\n\nthen open results/prior/sweep.csv above (or start with `feedlab gui --sweep FILE`).",
+                "No sweep open. Run one, for example\n\n  feedlab sweep scenarios/lessons/author_prior.ron \\\n      --vary recommender.predicted_engagement.author_prior=0..1:5 --seeds 4 --out results/prior\n\nthen open results/prior/sweep.csv above (or start with `feedlab gui --sweep FILE`; in the\nbrowser, run the sweep on a computer and open its sweep.csv here).",
             )
             .monospace()
             .color(theme::TEXT_DIM),
@@ -156,6 +172,19 @@ pub fn show(ui: &mut egui::Ui, view: &mut SweepView) {
 fn open_row(ui: &mut egui::Ui, view: &mut SweepView) {
     ui.horizontal(|ui| {
         ui.label(RichText::new("Sweep").heading());
+        if platform::CAN_PICK_FILE {
+            if let Some(sweep) = &view.sweep {
+                ui.label(sweep.path.display().to_string());
+            }
+            if ui
+                .button("📂 Open a sweep.csv…")
+                .on_hover_text("Load a sweep.csv from your computer")
+                .clicked()
+            {
+                platform::pick_sweep();
+            }
+            return;
+        }
         let edit = ui.add(
             egui::TextEdit::singleline(&mut view.path_input)
                 .desired_width(ui.available_width() - 80.0)

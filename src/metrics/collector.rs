@@ -2,7 +2,7 @@
 
 use super::{gini, pearson, ranks, ranks_of_keys, top_share};
 use crate::sim::agents::*;
-use crate::sim::{Audience, Clock, ScenarioRes, SimTick, TickSet, TickStats};
+use crate::sim::{Audience, Clock, ScenarioRes, SimTick, TickSet, TickStats, par};
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use serde::Serialize;
@@ -319,15 +319,15 @@ pub fn sample(
     let (
         (impression_ranks, skill_ranks),
         (initial_ranks, (gini_impressions, (gini_impressions_24h, gini_followers))),
-    ) = rayon::join(
-        || rayon::join(|| ranks(&impressions), || ranks(&skill)),
+    ) = par::join(
+        || par::join(|| ranks(&impressions), || ranks(&skill)),
         || {
-            rayon::join(
+            par::join(
                 || ranks(&initial),
                 || {
-                    rayon::join(
+                    par::join(
                         || gini(&impressions),
-                        || rayon::join(|| gini(&last_day), || gini(&followers)),
+                        || par::join(|| gini(&last_day), || gini(&followers)),
                     )
                 },
             )
@@ -395,7 +395,7 @@ pub fn note_meritocracy(notes: &Notes, clock: &Clock) -> f64 {
         .map(|c| c.impressions.load(std::sync::atomic::Ordering::Relaxed))
         .collect();
     let (appeal, impressions) =
-        rayon::join(|| ranks_of_keys(&appeal), || ranks_of_keys(&impressions));
+        par::join(|| ranks_of_keys(&appeal), || ranks_of_keys(&impressions));
     pearson(&appeal, &impressions)
 }
 
@@ -446,7 +446,7 @@ impl RankedWindow {
             self.by_impressions = merge(&self.by_impressions, &fresh);
         }
         (self.first, self.last) = (first, last);
-        let (appeal, impressions) = rayon::join(
+        let (appeal, impressions) = par::join(
             || ranks_of_sorted(&self.by_appeal, first, last),
             || ranks_of_sorted(&self.by_impressions, first, last),
         );

@@ -15,6 +15,7 @@
 
 pub mod agents;
 pub mod ladder;
+pub mod par;
 mod prefetch;
 pub mod rng;
 pub mod sessions;
