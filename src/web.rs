@@ -1,4 +1,5 @@
-//! The browser build's side of the page (wasm32 only; `src/bin/feedlab-web.rs` calls `start`).
+//! The browser build's side of the page (wasm32 only; `src/bin/feedlab-web.rs` calls `start` and
+//! opens the window; the window uses the downloads, file chooser and bundled scenarios here).
 //!
 //! The page's address chooses what runs:
 //! - `index.html` or `?scenario=NAME`: the window on a bundled scenario (default: baseline);
@@ -31,10 +32,13 @@ use wasm_bindgen::prelude::*;
 pub static BUNDLED_SCENARIOS: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/bundled_scenarios.rs"));
 
-const DEFAULT_SCENARIO: &str = "scenarios/baseline.ron";
+/// The scenario the window opens on when the address names none.
+pub const DEFAULT_SCENARIO: &str = "scenarios/baseline.ron";
 
-/// Starts what the page's address asks for; errors are shown in the page.
-pub fn start() {
+/// Starts what the page's address asks for, a headless run here or the window through
+/// `open_window` (the entry's: this module sits below the window, which uses its downloads and
+/// file chooser); errors are shown in the page.
+pub fn start(open_window: fn(&Query) -> Result<(), String>) {
     std::panic::set_hook(Box::new(|info| {
         let message = format!("feedlab stopped: {info}");
         web_sys::console::error_1(&message.clone().into());
@@ -52,17 +56,19 @@ pub fn start() {
 }
 
 /// The page's query string.
-struct Query(Option<web_sys::UrlSearchParams>);
+pub struct Query(Option<web_sys::UrlSearchParams>);
 
 impl Query {
     fn from_page() -> Self {
         let search = web_sys::window().and_then(|w| w.location().search().ok());
         Query(search.and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok()))
     }
-    fn get(&self, key: &str) -> Option<String> {
+    /// The value of `key`, when it is there and not empty.
+    pub fn get(&self, key: &str) -> Option<String> {
         self.0.as_ref()?.get(key).filter(|v| !v.is_empty())
     }
-    fn number<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>, String> {
+    /// The value of `key` as a number, when it is there.
+    pub fn number<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>, String> {
         self.get(key)
             .map(|v| {
                 v.parse()
@@ -74,7 +80,7 @@ impl Query {
 
 /// The bundled path a name in the address means: `baseline`, `baseline.ron`,
 /// `lessons/controlled_influencers` and `scenarios/baseline.ron` all work.
-fn bundled_path(name: &str) -> PathBuf {
+pub fn bundled_path(name: &str) -> PathBuf {
     let name = name.trim_start_matches("scenarios/");
     let name = name.strip_suffix(".ron").unwrap_or(name);
     PathBuf::from(format!("scenarios/{name}.ron"))
@@ -101,40 +107,6 @@ pub fn bundled_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
     let scenario = scenario::parse(path, text)?;
     scenario::check(path, &scenario)?;
     Ok(scenario)
-}
-
-fn open_window(query: &Query) -> Result<(), String> {
-    let path = query
-        .get("scenario")
-        .map_or_else(|| PathBuf::from(DEFAULT_SCENARIO), |n| bundled_path(&n));
-    let scenario = bundled_scenario(&path).map_err(|e| e.to_string())?;
-    crate::gui::run(crate::gui::GuiOptions {
-        path,
-        scenario,
-        screenshot: None,
-        after_ticks: 0,
-        sweep: None,
-        sweep_metric: None,
-        compare: compare_pair(query)?,
-        fork_at_day: query.number::<f64>("fork_at_day")?,
-        stop_at: query.number::<u32>("stop_at")?,
-    })
-    .map_err(|e| format!("{e:#}"))
-}
-
-/// `&compare=A,B`: two policies side by side, as `feedlab gui --compare A,B`.
-fn compare_pair(query: &Query) -> Result<Option<[PolicyKind; 2]>, String> {
-    let Some(pair) = query.get("compare") else {
-        return Ok(None);
-    };
-    let policy = |name: &str| {
-        PolicyKind::parse(name.trim())
-            .ok_or_else(|| format!("compare={pair}: unknown policy {name}"))
-    };
-    match pair.split_once(',') {
-        Some((a, b)) => Ok(Some([policy(a)?, policy(b)?])),
-        None => Err(format!("compare={pair}: expected two policies, A,B")),
-    }
 }
 
 /// `?run=NAME&ticks=N...`: runs headless and writes the result files into the page.

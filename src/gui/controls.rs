@@ -1,7 +1,7 @@
 //! The status bar and the left panel: scenario, lesson, run controls, policy and parameters.
 
 use super::platform;
-use super::side_by_side::ForkMark;
+use super::state::ForkMark;
 use super::state::{GuiState, Request, WorldView};
 use super::theme;
 use crate::scenario::{ColdStart, PolicyKind, RandomUnit, RecommenderConfig, Scenario};

@@ -30,10 +30,12 @@ use bevy::transform::TransformSystems;
 use bevy::window::WindowResolution;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPostUpdateSet, EguiPrimaryContextPass, egui};
-use side_by_side::{Setup, side_names};
+use side_by_side::side_names;
+use state::Setup;
 use state::{AutoShot, AutoStop, GuiState, Worlds};
 use std::path::PathBuf;
 
+mod page;
 mod platform;
 
 /// What the window opens on.
@@ -147,7 +149,7 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     .add_systems(
         Update,
         (
-            platform::receive_files,
+            page::receive_files,
             state::step_simulation,
             take_screenshots,
         )
@@ -155,7 +157,7 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     )
     .add_systems(EguiPrimaryContextPass, ui_system);
     #[cfg(target_arch = "wasm32")]
-    app.add_systems(Last, (platform::announce_frames, platform::page_title));
+    app.add_systems(Last, (page::announce_frames, page::page_title));
 
     match app.run() {
         AppExit::Success => Ok(()),

@@ -5,7 +5,6 @@
 
 use crate::output::ResultSet;
 use crate::scenario::{Scenario, ScenarioError};
-use bevy::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Scenario files the picker lists from a folder (`scenarios`, `scenarios/lessons`): every
@@ -64,28 +63,6 @@ pub fn pick_sweep() {
     crate::web::pick_file(crate::web::FileKind::Sweep);
 }
 
-/// Hands a file the user picked to what asked for it: a scenario becomes a load request, a
-/// sweep opens in the sweep view.
-pub fn receive_files(
-    mut state: ResMut<super::GuiState>,
-    mut sweep: ResMut<super::sweep_view::SweepView>,
-) {
-    #[cfg(target_arch = "wasm32")]
-    if let Some((kind, picked)) = crate::web::take_picked_file() {
-        use crate::web::FileKind;
-        match (kind, picked) {
-            (FileKind::Scenario, Ok((name, text))) => {
-                state.request = Some(super::state::Request::LoadText { name, text });
-            }
-            (FileKind::Scenario, Err(message)) => state.load_error = Some(message),
-            (FileKind::Sweep, Ok((name, text))) => sweep.load_text(Path::new(&name), &text),
-            (FileKind::Sweep, Err(message)) => sweep.error = Some(message),
-        }
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    let _ = (&mut state, &mut sweep);
-}
-
 /// Where the CSV export goes, for the button's tooltip.
 pub const CSV_EXPORT_HELP: &str = if cfg!(target_arch = "wasm32") {
     "Download metrics, creators, notes and funnel CSVs and summary.json"
@@ -142,38 +119,4 @@ pub fn export_png(png: &[u8], tick: u32) -> anyhow::Result<String> {
     let name = format!("feedlab-{tick}.png");
     crate::web::download(&name, png, "image/png")?;
     Ok(format!("Downloaded {name}"))
-}
-
-/// Tells the page when the first frames are drawn and when a `?stop_at=N` run has paused, so
-/// the page (and the tests driving it) know the window is up and where it stands.
-#[cfg(target_arch = "wasm32")]
-pub fn announce_frames(
-    mut frames: Local<u32>,
-    mut frames_since_stop: Local<u32>,
-    state: Res<super::GuiState>,
-    worlds: Res<super::Worlds>,
-) {
-    let tick = worlds.shown().sim.tick();
-    *frames += 1;
-    // The interface is laid out in the first pass and drawn in full from the second.
-    if *frames == 2 {
-        crate::web::announce("first-frame", tick);
-    }
-    // Told a few frames after the pause, once plots and layout have settled.
-    if state.auto_stop.as_ref().is_some_and(|stop| stop.reached) {
-        *frames_since_stop += 1;
-        if *frames_since_stop == super::state::SETTLE_FRAMES {
-            crate::web::announce("stopped", tick);
-        }
-    }
-}
-
-/// Names the current scenario in the page's title (the browser tab, history, and the tests).
-#[cfg(target_arch = "wasm32")]
-pub fn page_title(mut shown: Local<String>, worlds: Res<super::Worlds>) {
-    let name = &worlds.shown().sim.scenario().name;
-    if *shown != *name {
-        shown.clone_from(name);
-        crate::web::set_title(&format!("feedlab: {name}"));
-    }
 }

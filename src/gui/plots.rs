@@ -1,7 +1,7 @@
 //! Live plots along the bottom: eight small charts in two rows, of the world on show or of two
 //! worlds side by side, overlaid in their policies' colours.
 
-use super::side_by_side::ForkMark;
+use super::state::ForkMark;
 use super::state::{GuiCache, WorldView};
 use super::theme;
 use crate::metrics::collector::MetricsRow;

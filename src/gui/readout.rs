@@ -2,7 +2,8 @@
 //! fairness metrics in both worlds and B − A, live while running, final at the end) and the
 //! selected creator in both worlds (the same creator id: the same population).
 
-use super::side_by_side::{ForkMark, differences};
+use super::side_by_side::differences;
+use super::state::ForkMark;
 use super::state::{GuiState, HeldWorld};
 use super::theme;
 use crate::metrics::collector::MetricsRow;

@@ -6,40 +6,9 @@
 //! alone. A pair shares the scenario, its population seed and its run seed; a fork shares
 //! everything up to the tick it was made.
 
-use super::state::{HeldWorld, Worlds};
+use super::state::{ForkMark, HeldWorld, Setup, Worlds};
 use crate::metrics::collector::MetricsRow;
 use crate::scenario::{PolicyKind, Scenario};
-
-/// How the worlds were set up, so that Reset and Load rebuild the same comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Setup {
-    /// One world (a fork may be made while it runs).
-    Single,
-    /// Two worlds from tick 0 (`--compare A,B`): the same scenario, population and seed, under
-    /// policy A on the left and B on the right.
-    Pair([PolicyKind; 2]),
-    /// One world under the scenario's policy, forked at `tick` into `policy`
-    /// (`--compare A,B --fork-at-day D`).
-    ForkAt { tick: u32, policy: PolicyKind },
-}
-
-/// Where the plots mark a fork.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ForkMark {
-    /// Ticks done when the world was copied; both worlds' histories agree up to here.
-    pub tick: u32,
-    pub hours: f64,
-    /// The policy the original kept, and the one the copy switched to.
-    pub kept: PolicyKind,
-    pub switched_to: PolicyKind,
-}
-
-impl ForkMark {
-    /// The plots' label: "fork, day 2.0".
-    pub fn label(&self) -> String {
-        format!("fork, day {:.1}", self.hours / 24.0)
-    }
-}
 
 impl Worlds {
     /// The worlds of `setup`, built from `scenario`.

@@ -1,7 +1,6 @@
 //! What the window remembers between frames, and the system that advances the simulation.
 
 use super::platform;
-use super::side_by_side::{ForkMark, Setup};
 use crate::metrics::collector::{MetricsHistory, creator_impressions};
 use crate::output::{RunInfo, run_files};
 use crate::recommender::Recommender;
@@ -561,4 +560,35 @@ fn rebuild(world: &mut World, scenario: Scenario) {
     state.selected_creator = None;
     state.selected_note = None;
     state.tick_debt = 0.0;
+}
+
+/// How the worlds were set up, so that Reset and Load rebuild the same comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setup {
+    /// One world (a fork may be made while it runs).
+    Single,
+    /// Two worlds from tick 0 (`--compare A,B`): the same scenario, population and seed, under
+    /// policy A on the left and B on the right.
+    Pair([PolicyKind; 2]),
+    /// One world under the scenario's policy, forked at `tick` into `policy`
+    /// (`--compare A,B --fork-at-day D`).
+    ForkAt { tick: u32, policy: PolicyKind },
+}
+
+/// Where the plots mark a fork.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ForkMark {
+    /// Ticks done when the world was copied; both worlds' histories agree up to here.
+    pub tick: u32,
+    pub hours: f64,
+    /// The policy the original kept, and the one the copy switched to.
+    pub kept: PolicyKind,
+    pub switched_to: PolicyKind,
+}
+
+impl ForkMark {
+    /// The plots' label: "fork, day 2.0".
+    pub fn label(&self) -> String {
+        format!("fork, day {:.1}", self.hours / 24.0)
+    }
 }
