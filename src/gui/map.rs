@@ -120,32 +120,28 @@ fn seed_layout(cache: &mut GuiCache, creators: &[Creator], topics: usize) {
     }
 }
 
+/// Clusters with more members than this relax once per frame instead of three times: the
+/// packing carries on from frame to frame, and a thousand-creator cluster stays within budget.
+const BIG_CLUSTER: usize = 400;
+
 /// Pushes overlapping circles apart and gently pulls everyone towards the cluster centre.
+/// Candidate pairs come from a sweep along x (members sorted by their left edge): only circles
+/// whose x ranges meet can overlap, so a crowded cluster costs far less than every pair.
 fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
+    let mut order: Vec<(f32, usize)> = Vec::new();
     for members in clusters {
-        for _ in 0..3 {
-            for (x, &i) in members.iter().enumerate() {
-                for &j in &members[x + 1..] {
-                    let (pi, pj) = (positions[i], positions[j]);
-                    let d = [pj[0] - pi[0], pj[1] - pi[1]];
-                    let dist = (d[0] * d[0] + d[1] * d[1]).sqrt().max(1e-4);
-                    let min = radii[i] + radii[j] + 0.012;
-                    if dist < min {
-                        let push = (min - dist) * 0.5;
-                        let (wi, wj) = (
-                            radii[j] / (radii[i] + radii[j]),
-                            radii[i] / (radii[i] + radii[j]),
-                        );
-                        let n = [d[0] / dist, d[1] / dist];
-                        positions[i] = [
-                            pi[0] - n[0] * push * wi * 2.0,
-                            pi[1] - n[1] * push * wi * 2.0,
-                        ];
-                        positions[j] = [
-                            pj[0] + n[0] * push * wj * 2.0,
-                            pj[1] + n[1] * push * wj * 2.0,
-                        ];
+        let rounds = if members.len() > BIG_CLUSTER { 1 } else { 3 };
+        for _ in 0..rounds {
+            order.clear();
+            order.extend(members.iter().map(|&i| (positions[i][0] - radii[i], i)));
+            order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for x in 0..order.len() {
+                let i = order[x].1;
+                for &(left, j) in &order[x + 1..] {
+                    if left > positions[i][0] + radii[i] + 0.012 {
+                        break;
                     }
+                    push_apart(positions, radii, i, j);
                 }
             }
             for &i in members {
@@ -160,6 +156,30 @@ fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
                 }
             }
         }
+    }
+}
+
+/// Moves circles `i` and `j` apart when they overlap, the smaller one further.
+fn push_apart(positions: &mut [[f32; 2]], radii: &[f32], i: usize, j: usize) {
+    let (pi, pj) = (positions[i], positions[j]);
+    let d = [pj[0] - pi[0], pj[1] - pi[1]];
+    let dist = (d[0] * d[0] + d[1] * d[1]).sqrt().max(1e-4);
+    let min = radii[i] + radii[j] + 0.012;
+    if dist < min {
+        let push = (min - dist) * 0.5;
+        let (wi, wj) = (
+            radii[j] / (radii[i] + radii[j]),
+            radii[i] / (radii[i] + radii[j]),
+        );
+        let n = [d[0] / dist, d[1] / dist];
+        positions[i] = [
+            pi[0] - n[0] * push * wi * 2.0,
+            pi[1] - n[1] * push * wi * 2.0,
+        ];
+        positions[j] = [
+            pj[0] + n[0] * push * wj * 2.0,
+            pj[1] + n[1] * push * wj * 2.0,
+        ];
     }
 }
 

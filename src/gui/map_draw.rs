@@ -1,12 +1,14 @@
-//! Bevy side of the attention map: one `Mesh2d` entity per creator circle (plus an outline and,
-//! for the busiest, a halo), one per topic disk, and rings for the selected creator (one per
-//! map: two worlds side by side show it twice) and the hovered one. Every frame, right after the
-//! egui pass has laid the map out into [`MapScene`], the entities are moved, resized and
-//! recoloured to match. All circles share one unit mesh, scaled by their transform; colours come
-//! from a small palette of shared materials (archetype × brightness step), so the renderer can
-//! batch them.
+//! Bevy side of the attention map: the creators' circles as one mesh rebuilt every frame (a
+//! halo, an outline and a fill per circle, in drawing order, with vertex colours), one entity per
+//! topic disk, and rings for the selected creator (one per map: two worlds side by side show it
+//! twice) and the hovered one. Every frame, right after the egui pass has laid the map out into
+//! [`MapScene`], the mesh is rebuilt from it and the entities are moved to match. Only the circles
+//! that show at least a pixel are put in the mesh, each with as many rim segments as its size
+//! needs (see `map_lod`): at 20,000 creators, one entity per circle cost far more than the map is
+//! worth.
 
 use super::map::{self, MapScene};
+use super::map_lod;
 use crate::scenario::Archetype;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
@@ -20,19 +22,22 @@ const RESOLUTION: u32 = 72;
 const SELECTED_WIDTH: f32 = 2.5;
 const HOVERED_WIDTH: f32 = 1.5;
 
-/// Meshes, materials and the pool of entities that draw the map.
+/// Meshes, materials and the entities that draw the map.
 #[derive(Resource)]
 pub struct MapDraw {
     unit_circle: Handle<Mesh>,
     disk_fill: Handle<ColorMaterial>,
     disk_stroke: Handle<ColorMaterial>,
-    /// Per archetype: fills and halos by brightness step, and the outline.
-    fill: Vec<Vec<Handle<ColorMaterial>>>,
-    glow: Vec<Vec<Handle<ColorMaterial>>>,
-    stroke: Vec<Handle<ColorMaterial>>,
-    /// Pools, grown on demand; unused entities are hidden.
+    /// Per archetype, linear RGBA: fills and halos by brightness step, and the outline.
+    fill: Vec<Vec<[f32; 4]>>,
+    glow: Vec<Vec<[f32; 4]>>,
+    stroke: Vec<[f32; 4]>,
+    /// Topic disks, grown on demand; unused ones are hidden.
     disks: Vec<[Entity; 2]>,
-    circles: Vec<[Entity; 3]>,
+    /// The creators' circles: one entity and its mesh, rebuilt every frame.
+    creators: (Entity, Handle<Mesh>),
+    /// Unit circle rims by segment count (cos, sin), built once each.
+    rims: Vec<Vec<[f32; 2]>>,
     /// Ring entities and their own meshes (rebuilt when their size changes): the selected
     /// creator on the first and the second map, then the hovered one.
     rings: [(Entity, Handle<Mesh>, f32); 3],
@@ -61,12 +66,13 @@ pub fn setup(
     mut materials: ResMut<Assets<ColorMaterial>>,
 ) {
     let mut material = |c: Color32| materials.add(bevy_colour(c));
+    let linear = |c: Color32| LinearRgba::from(bevy_colour(c)).to_f32_array();
     let step = |k: usize| k as f32 / LEVELS as f32;
     let fill = Archetype::ALL
         .iter()
         .map(|&a| {
             (0..=LEVELS)
-                .map(|k| material(map::fill_colour(a, step(k))))
+                .map(|k| linear(map::fill_colour(a, step(k))))
                 .collect()
         })
         .collect();
@@ -74,13 +80,13 @@ pub fn setup(
         .iter()
         .map(|&a| {
             (0..=LEVELS)
-                .map(|k| material(map::glow_colour(a, step(k))))
+                .map(|k| linear(map::glow_colour(a, step(k))))
                 .collect()
         })
         .collect();
     let stroke = Archetype::ALL
         .iter()
-        .map(|&a| material(map::stroke_colour(a)))
+        .map(|&a| linear(map::stroke_colour(a)))
         .collect();
     let disk_fill = material(map::DISK_FILL);
     let disk_stroke = material(map::DISK_STROKE);
@@ -101,6 +107,33 @@ pub fn setup(
             .id();
         (entity, mesh, 0.0)
     });
+    // White and blended: the vertex colours give each circle its colour and translucency.
+    let white = materials.add(ColorMaterial {
+        color: Color::WHITE,
+        alpha_mode: bevy::sprite_render::AlphaMode2d::Blend,
+        ..default()
+    });
+    let creators_mesh = meshes.add(CircleBatch::default().into_mesh());
+    let creators = commands
+        .spawn((
+            Mesh2d(creators_mesh.clone()),
+            MeshMaterial2d(white),
+            Transform::from_xyz(0.0, 0.0, -850.0),
+            Visibility::Hidden,
+            // Its bounds change every frame; the whole map is on screen anyway.
+            bevy::camera::visibility::NoFrustumCulling,
+        ))
+        .id();
+    let rims = (0..=map_lod::MAX_SEGMENTS)
+        .map(|n| {
+            (0..n)
+                .map(|k| {
+                    let a = std::f32::consts::TAU * k as f32 / n.max(1) as f32;
+                    [a.cos(), a.sin()]
+                })
+                .collect()
+        })
+        .collect();
     commands.insert_resource(MapDraw {
         unit_circle: meshes.add(Circle::new(1.0).mesh().resolution(RESOLUTION).build()),
         disk_fill,
@@ -109,9 +142,46 @@ pub fn setup(
         glow,
         stroke,
         disks: Vec::new(),
-        circles: Vec::new(),
+        creators: (creators, creators_mesh),
+        rims,
         rings,
     });
+}
+
+/// Filled circles as triangle fans, in the order they are added (later ones drawn on top).
+#[derive(Default)]
+struct CircleBatch {
+    positions: Vec<[f32; 3]>,
+    colours: Vec<[f32; 4]>,
+    indices: Vec<u32>,
+}
+
+impl CircleBatch {
+    fn add(&mut self, centre: Vec2, radius: f32, colour: [f32; 4], rim: &[[f32; 2]]) {
+        let first = self.positions.len() as u32;
+        self.positions.push([centre.x, centre.y, 0.0]);
+        self.colours.push(colour);
+        for &[c, s] in rim {
+            self.positions
+                .push([centre.x + radius * c, centre.y + radius * s, 0.0]);
+            self.colours.push(colour);
+        }
+        let n = rim.len() as u32;
+        for k in 0..n {
+            self.indices
+                .extend_from_slice(&[first, first + 1 + k, first + 1 + (k + 1) % n]);
+        }
+    }
+
+    fn into_mesh(self) -> Mesh {
+        Mesh::new(
+            bevy::mesh::PrimitiveTopology::TriangleList,
+            bevy::asset::RenderAssetUsages::default(),
+        )
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, self.positions)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, self.colours)
+        .with_inserted_indices(bevy::mesh::Indices::U32(self.indices))
+    }
 }
 
 /// One drawn shape: position in world units, radius, depth, material; `None` hides it.
@@ -220,46 +290,45 @@ pub fn sync(
         }
     }
 
-    // Creators, back to front: halo, outline, fill. Depth grows along the drawing order so a
-    // small circle (and its translucent halo and outline) covers the big ones it overlaps.
-    let n = if visible { scene.circles.len() } else { 0 };
-    let step = (1600.0 / n.max(1) as f32).min(1.0);
-    for k in 0..n.max(draw.circles.len()) {
-        let shapes: [Shape; 3] = match scene.circles.get(k).filter(|_| k < n) {
-            Some(c) => {
-                let a = c.archetype as usize;
-                let level = ((c.heat.clamp(0.0, 1.0) * LEVELS as f32).round() as usize).min(LEVELS);
-                let p = world(c.centre);
-                let z = -850.0 + k as f32 * step;
-                [
-                    map::glow_radius(c.heat, c.radius)
-                        .map(|r| (p, r * scale, z, draw.glow[a][level].clone())),
-                    Some((
-                        p,
-                        (c.radius + 0.5) * scale,
-                        z + 0.3 * step,
-                        draw.stroke[a].clone(),
-                    )),
-                    Some((
-                        p,
-                        (c.radius - 0.5).max(0.5) * scale,
-                        z + 0.6 * step,
-                        draw.fill[a][level].clone(),
-                    )),
-                ]
+    // Creators, back to front: halo, outline, fill, each circle over the ones before it. Only
+    // what shows is drawn (see `map_lod`).
+    let mut batch = CircleBatch::default();
+    if let Some(clip) = scene.clip.filter(|_| visible) {
+        let ppp = scene.pixels_per_point;
+        let drawn = map_lod::select(&scene.circles, clip, ppp, map_lod::MAX_GLOWS, |c| {
+            map::glow_radius(c.heat, c.radius).is_some()
+        });
+        for d in drawn {
+            let c = &scene.circles[d.index];
+            let a = c.archetype as usize;
+            let level = ((c.heat.clamp(0.0, 1.0) * LEVELS as f32).round() as usize).min(LEVELS);
+            let p = world(c.centre);
+            let glow = map::glow_radius(c.heat, c.radius).filter(|_| d.glow);
+            let outline = c.radius + 0.5;
+            if let Some(r) = glow {
+                let rim = &draw.rims[map_lod::segments(r * ppp) as usize];
+                batch.add(p, r * scale, draw.glow[a][level], rim);
             }
-            None => [None, None, None],
-        };
-        let old = draw.circles.get(k).copied();
-        let [s0, s1, s2] = shapes;
-        let entities = [
-            place(&mut commands, &mut query, &mesh, old.map(|e| e[0]), s0),
-            place(&mut commands, &mut query, &mesh, old.map(|e| e[1]), s1),
-            place(&mut commands, &mut query, &mesh, old.map(|e| e[2]), s2),
-        ];
-        if old.is_none() {
-            draw.circles.push(entities);
+            let rim = &draw.rims[map_lod::segments(outline * ppp) as usize];
+            batch.add(p, outline * scale, draw.stroke[a], rim);
+            batch.add(
+                p,
+                (c.radius - 0.5).max(0.5) * scale,
+                draw.fill[a][level],
+                rim,
+            );
         }
+    }
+    let (entity, handle) = &draw.creators;
+    if let Ok((_, mut visibility, _)) = query.get_mut(*entity) {
+        visibility.set_if_neq(if batch.indices.is_empty() {
+            Visibility::Hidden
+        } else {
+            Visibility::Inherited
+        });
+    }
+    if let Some(mut mesh) = meshes.get_mut(handle.id()) {
+        *mesh = batch.into_mesh();
     }
 
     // Selection and hover rings, on top of everything.
