@@ -168,7 +168,9 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
 }
 
 fn spawn_camera(mut commands: Commands) {
-    commands.spawn(Camera2d);
+    // No multisampling: the map smooths its own edges (see `map_draw`), and a software
+    // rasteriser spends much of a frame on four samples per pixel.
+    commands.spawn((Camera2d, Msaa::Off));
 }
 
 /// Starts screenshot captures: the automatic one after `--after-ticks`, and the export button's.
