@@ -129,6 +129,9 @@ const BIG_CLUSTER: usize = 400;
 /// whose x ranges meet can overlap, so a crowded cluster costs far less than every pair.
 fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
     let mut order: Vec<(f32, usize)> = Vec::new();
+    // Moves are summed over a round and applied at its end, so no direction of the sweep is
+    // favoured (applied at once, circles would drift towards the sweep's end).
+    let mut moves = vec![[0.0f32; 2]; positions.len()];
     for members in clusters {
         let rounds = if members.len() > BIG_CLUSTER { 1 } else { 3 };
         for _ in 0..rounds {
@@ -141,13 +144,14 @@ fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
                     if left > positions[i][0] + radii[i] + 0.012 {
                         break;
                     }
-                    push_apart(positions, radii, i, j);
+                    push_apart(positions, radii, &mut moves, i, j);
                 }
             }
             for &i in members {
+                let m = std::mem::take(&mut moves[i]);
                 let p = &mut positions[i];
-                p[0] *= 0.995;
-                p[1] *= 0.995;
+                p[0] = (p[0] + m[0]) * 0.995;
+                p[1] = (p[1] + m[1]) * 0.995;
                 let len = (p[0] * p[0] + p[1] * p[1]).sqrt();
                 let max = (1.0 - radii[i]).max(0.0);
                 if len > max {
@@ -159,27 +163,23 @@ fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
     }
 }
 
-/// Moves circles `i` and `j` apart when they overlap, the smaller one further.
-fn push_apart(positions: &mut [[f32; 2]], radii: &[f32], i: usize, j: usize) {
+/// Adds to `moves` what pushes circles `i` and `j` apart when they overlap, the smaller further.
+fn push_apart(positions: &[[f32; 2]], radii: &[f32], moves: &mut [[f32; 2]], i: usize, j: usize) {
     let (pi, pj) = (positions[i], positions[j]);
     let d = [pj[0] - pi[0], pj[1] - pi[1]];
     let dist = (d[0] * d[0] + d[1] * d[1]).sqrt().max(1e-4);
     let min = radii[i] + radii[j] + 0.012;
     if dist < min {
-        let push = (min - dist) * 0.5;
+        let push = min - dist;
         let (wi, wj) = (
             radii[j] / (radii[i] + radii[j]),
             radii[i] / (radii[i] + radii[j]),
         );
         let n = [d[0] / dist, d[1] / dist];
-        positions[i] = [
-            pi[0] - n[0] * push * wi * 2.0,
-            pi[1] - n[1] * push * wi * 2.0,
-        ];
-        positions[j] = [
-            pj[0] + n[0] * push * wj * 2.0,
-            pj[1] + n[1] * push * wj * 2.0,
-        ];
+        moves[i][0] -= n[0] * push * wi;
+        moves[i][1] -= n[1] * push * wi;
+        moves[j][0] += n[0] * push * wj;
+        moves[j][1] += n[1] * push * wj;
     }
 }
 

@@ -16,7 +16,11 @@ use bevy_egui::egui::Rect;
 pub const MAX_GLOWS: usize = 400;
 /// Rim segments of the biggest circles, and of the smallest.
 pub const MAX_SEGMENTS: u32 = 72;
-pub const MIN_SEGMENTS: u32 = 10;
+pub const MIN_SEGMENTS: u32 = 8;
+/// A circle is drawn when at least this many of its pixels are not under circles drawn after it
+/// (or all of them, for a smaller circle): a sliver of a pixel or two shows nothing a viewer can
+/// tell apart, and skipping it lets the circle under it show there instead.
+pub const MIN_VISIBLE_PIXELS: usize = 4;
 
 /// What to draw of one circle.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -69,21 +73,23 @@ impl Coverage {
         })
     }
 
-    /// True when some pixel whose centre the circle covers is still free. A circle that covers
-    /// no pixel centre counts by the pixel under its centre.
+    /// True when at least `MIN_VISIBLE_PIXELS` of the pixels whose centres the circle covers
+    /// (or all of them, if fewer) are still free. A circle that covers no pixel centre counts by
+    /// the pixel under its centre.
     fn shows(&self, cx: f32, cy: f32, r: f32) -> bool {
-        let mut any = false;
+        let (mut pixels, mut free) = (0, 0);
         for (y, x0, x1) in self.spans(cx, cy, r) {
-            any = true;
-            if self.covered[y * self.width + x0..y * self.width + x1]
+            pixels += x1 - x0;
+            free += self.covered[y * self.width + x0..y * self.width + x1]
                 .iter()
-                .any(|c| !c)
-            {
+                .filter(|c| !**c)
+                .count();
+            if free >= MIN_VISIBLE_PIXELS {
                 return true;
             }
         }
-        if any {
-            return false;
+        if pixels > 0 {
+            return free > 0 && free == pixels;
         }
         let (x, y) = (cx - self.left, cy - self.top);
         if x < 0.0 || y < 0.0 || x >= self.width as f32 || y >= self.height as f32 {
