@@ -195,8 +195,9 @@ mod tests {
         // The tiny ones cover no pixel centre, so nothing hides them: each one shows. That is
         // correct but costly; the map keeps circles at least a few pixels wide.
         assert_eq!(drawn.len(), 1001);
-        // A few pixels wide, the top one hides the rest.
-        let stacked: Vec<MapCircle> = (0..1000).map(|_| circle(10.0, 10.0, 3.0, 0.0)).collect();
+        // A few pixels wide under a bigger circle drawn after them, none shows.
+        let mut stacked: Vec<MapCircle> = (0..1000).map(|_| circle(10.0, 10.0, 3.0, 0.0)).collect();
+        stacked.push(circle(10.0, 10.0, 6.0, 0.0));
         assert_eq!(select(&stacked, area(), 1.0, 10, |_| false).len(), 1);
     }
 
