@@ -272,6 +272,37 @@ fn map_heading(ui: &mut egui::Ui, i: usize, name: &str, colour: Color32, edited:
     clicked
 }
 
+/// True when `rect` is at most `max_width` wide and overlaps none of `placed` (touching edges
+/// is fine: two lines of text stacked).
+fn label_fits(rect: Rect, placed: &[Rect], max_width: f32) -> bool {
+    rect.width() <= max_width && !placed.iter().any(|r| r.intersect(rect).is_positive())
+}
+
+/// Draws the first of `texts` that fits in `max_width` and overlaps no rectangle in `placed`
+/// (measured as laid out, bottom centre at `anchor`), and records where; draws nothing when none
+/// fits. Returns whether one was drawn.
+fn place_label(
+    painter: &egui::Painter,
+    placed: &mut Vec<Rect>,
+    anchor: Pos2,
+    texts: &[String],
+    font: FontId,
+    colour: Color32,
+    max_width: f32,
+) -> bool {
+    for text in texts {
+        let galley = painter.layout_no_wrap(text.clone(), font.clone(), colour);
+        let rect = Align2::CENTER_BOTTOM.anchor_size(anchor, galley.size());
+        if !label_fits(rect, placed, max_width) {
+            continue;
+        }
+        painter.galley(rect.min, galley, colour);
+        placed.push(rect);
+        return true;
+    }
+    false
+}
+
 /// One world's map in the space left in `ui`.
 fn one_map(
     ui: &mut egui::Ui,
@@ -326,32 +357,34 @@ fn one_map(
     let painter = ui.painter_at(rect);
     scene.pixels_per_point = ui.ctx().pixels_per_point();
     scene.clip = Some(scene.clip.map_or(rect, |c| c.union(rect)));
+    // Labels already drawn on this map: a label is never drawn over another.
+    let mut placed: Vec<Rect> = Vec::new();
     for (t, members) in clusters.iter().enumerate() {
         let centre = centre_of(t);
         scene.disks.push((centre, radius));
         let hour_total: f64 = members.iter().map(|&i| last_hour(i)).sum();
-        painter.text(
+        let figures = theme::compact(hour_total);
+        place_label(
+            &painter,
+            &mut placed,
             pos2(centre.x, centre.y - radius - 15.0),
-            Align2::CENTER_BOTTOM,
-            theme::topic_name(t),
+            &[theme::topic_name(t).to_string()],
             FontId::proportional(15.0),
             theme::TEXT_STRONG,
+            cell.x - 4.0,
         );
-        painter.text(
+        // The long form where it fits, else the short one (narrow cells, two maps side by side).
+        place_label(
+            &painter,
+            &mut placed,
             pos2(centre.x, centre.y - radius - 1.0),
-            Align2::CENTER_BOTTOM,
-            // Narrow cells (two maps side by side) get the short form, or labels overlap.
-            if cell.x < 170.0 {
-                format!("{} impr./h", theme::compact(hour_total))
-            } else {
-                format!(
-                    "{} creators · {} impr./h",
-                    members.len(),
-                    theme::compact(hour_total)
-                )
-            },
+            &[
+                format!("{} creators · {figures} impr./h", members.len()),
+                format!("{figures} impr./h"),
+            ],
             FontId::proportional(12.0),
             theme::TEXT_DIM,
+            cell.x - 4.0,
         );
     }
 
@@ -450,5 +483,25 @@ fn one_map(
     } else if response.clicked() {
         state.selected_creator = None;
         state.selected_note = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_stack_but_never_overlap() {
+        let name = Rect::from_min_max(pos2(0.0, 0.0), pos2(60.0, 18.0));
+        let placed = [name];
+        // The figures line right under the name touches it: fine.
+        let under = Rect::from_min_max(pos2(5.0, 18.0), pos2(55.0, 32.0));
+        assert!(label_fits(under, &placed, 100.0));
+        // A neighbour's label reaching into it: skipped.
+        let neighbour = Rect::from_min_max(pos2(50.0, 4.0), pos2(120.0, 20.0));
+        assert!(!label_fits(neighbour, &placed, 100.0));
+        // Too wide for its cell: skipped even where free.
+        let wide = Rect::from_min_max(pos2(0.0, 40.0), pos2(130.0, 54.0));
+        assert!(!label_fits(wide, &placed, 100.0));
     }
 }

@@ -19,6 +19,8 @@ use bevy_egui::egui::{Color32, Pos2};
 
 /// Brightness steps of the fill and halo colours.
 const LEVELS: usize = 32;
+/// Fills smaller than this radius, in pixels, get no smoothed edge of their own.
+const SMOOTH_FILL_PIXELS: f32 = 6.0;
 /// Width of the selection and hover rings, in egui points.
 const SELECTED_WIDTH: f32 = 2.5;
 const HOVERED_WIDTH: f32 = 1.5;
@@ -152,20 +154,26 @@ impl MapBatch {
         }
     }
 
-    /// A filled circle with a smooth edge.
-    fn disk(&mut self, centre: Vec2, radius: f32, colour: [f32; 4], rim: &[[f32; 2]]) {
+    /// A filled circle with a hard edge; returns the index of its rim's first vertex.
+    fn fan(&mut self, centre: Vec2, radius: f32, colour: [f32; 4], rim: &[[f32; 2]]) -> u32 {
         let n = rim.len() as u32;
-        let half = self.feather * 0.5;
         let middle = self.positions.len() as u32;
         self.positions.push([centre.x, centre.y, 0.0]);
         self.colours.push(colour);
-        let inner = self.rim(centre, radius - half, colour, rim);
+        let edge = self.rim(centre, radius, colour, rim);
         for k in 0..n {
             self.indices
-                .extend_from_slice(&[middle, inner + k, inner + (k + 1) % n]);
+                .extend_from_slice(&[middle, edge + k, edge + (k + 1) % n]);
         }
+        edge
+    }
+
+    /// A filled circle with a smooth edge.
+    fn disk(&mut self, centre: Vec2, radius: f32, colour: [f32; 4], rim: &[[f32; 2]]) {
+        let half = self.feather * 0.5;
+        let inner = self.fan(centre, radius - half, colour, rim);
         let outer = self.rim(centre, radius + half, transparent(colour), rim);
-        self.band(inner, outer, n);
+        self.band(inner, outer, rim.len() as u32);
     }
 
     /// A ring between two radii, with smooth edges on both sides.
@@ -236,7 +244,12 @@ pub fn sync(
             let outline = c.radius + 0.5;
             batch.disk(p, outline * scale, draw.stroke[a], rim(outline));
             let fill = (c.radius - 0.5).max(0.5);
-            batch.disk(p, fill * scale, draw.fill[a][level], rim(outline));
+            if fill * ppp < SMOOTH_FILL_PIXELS {
+                // A small fill's edge lies inside its smooth outline: a plain fan will do.
+                batch.fan(p, fill * scale, draw.fill[a][level], rim(outline));
+            } else {
+                batch.disk(p, fill * scale, draw.fill[a][level], rim(outline));
+            }
         }
         // Selection and hover rings, on top of everything.
         let rings = scene

@@ -339,9 +339,12 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
         wanted = wanted.max(1);
     }
 
+    // When drawing is slow (a big world, a software renderer), the simulation may take a third
+    // of the last frame, so ticks per second do not fall with frames per second.
+    let budget = FRAME_BUDGET.max(Duration::from_secs_f64(dt / 3.0));
     let start = Instant::now();
     let mut done = 0u32;
-    while done < wanted && (done == 0 || start.elapsed() < FRAME_BUDGET) {
+    while done < wanted && (done == 0 || start.elapsed() < budget) {
         if let Some(fork) = worlds.step_all() {
             info!("{} (tick {})", fork.label(), fork.tick);
             state.set_status(fork_message(&fork));
