@@ -75,6 +75,10 @@ pub struct GuiArgs {
     pub screenshot: Option<PathBuf>,
     #[arg(long, default_value_t = 300)]
     pub after_ticks: u32,
+    /// With --screenshot: write how fast the window ran (frames and ticks per second, mean and
+    /// 95th-percentile frame time, time in the simulation and in the interface) to FILE as JSON.
+    #[arg(long, value_name = "FILE", requires = "screenshot")]
+    pub frame_stats: Option<PathBuf>,
     /// Open a sweep.csv (from `feedlab sweep` or `merge`) in the sweep view: heatmap or line plot.
     #[arg(long, value_name = "FILE")]
     pub sweep: Option<PathBuf>,

@@ -36,6 +36,7 @@ fn gui(args: GuiArgs) -> anyhow::Result<()> {
         scenario,
         screenshot: args.screenshot,
         after_ticks: args.after_ticks,
+        frame_stats: args.frame_stats,
         sweep: args.sweep,
         sweep_metric: args.sweep_metric,
         compare: args.compare,

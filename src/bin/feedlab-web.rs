@@ -22,6 +22,7 @@ fn open_window(query: &feedlab::web::Query) -> Result<(), String> {
         scenario,
         screenshot: None,
         after_ticks: 0,
+        frame_stats: None,
         sweep: None,
         sweep_metric: None,
         compare: compare_pair(query)?,

@@ -120,38 +120,38 @@ fn seed_layout(cache: &mut GuiCache, creators: &[Creator], topics: usize) {
     }
 }
 
+/// Clusters with more members than this relax once per frame instead of three times: the
+/// packing carries on from frame to frame, and a thousand-creator cluster stays within budget.
+const BIG_CLUSTER: usize = 400;
+
 /// Pushes overlapping circles apart and gently pulls everyone towards the cluster centre.
+/// Candidate pairs come from a sweep along x (members sorted by their left edge): only circles
+/// whose x ranges meet can overlap, so a crowded cluster costs far less than every pair.
 fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
+    let mut order: Vec<(f32, usize)> = Vec::new();
+    // Moves are summed over a round and applied at its end, so no direction of the sweep is
+    // favoured (applied at once, circles would drift towards the sweep's end).
+    let mut moves = vec![[0.0f32; 2]; positions.len()];
     for members in clusters {
-        for _ in 0..3 {
-            for (x, &i) in members.iter().enumerate() {
-                for &j in &members[x + 1..] {
-                    let (pi, pj) = (positions[i], positions[j]);
-                    let d = [pj[0] - pi[0], pj[1] - pi[1]];
-                    let dist = (d[0] * d[0] + d[1] * d[1]).sqrt().max(1e-4);
-                    let min = radii[i] + radii[j] + 0.012;
-                    if dist < min {
-                        let push = (min - dist) * 0.5;
-                        let (wi, wj) = (
-                            radii[j] / (radii[i] + radii[j]),
-                            radii[i] / (radii[i] + radii[j]),
-                        );
-                        let n = [d[0] / dist, d[1] / dist];
-                        positions[i] = [
-                            pi[0] - n[0] * push * wi * 2.0,
-                            pi[1] - n[1] * push * wi * 2.0,
-                        ];
-                        positions[j] = [
-                            pj[0] + n[0] * push * wj * 2.0,
-                            pj[1] + n[1] * push * wj * 2.0,
-                        ];
+        let rounds = if members.len() > BIG_CLUSTER { 1 } else { 3 };
+        for _ in 0..rounds {
+            order.clear();
+            order.extend(members.iter().map(|&i| (positions[i][0] - radii[i], i)));
+            order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for x in 0..order.len() {
+                let i = order[x].1;
+                for &(left, j) in &order[x + 1..] {
+                    if left > positions[i][0] + radii[i] + 0.012 {
+                        break;
                     }
+                    push_apart(positions, radii, &mut moves, i, j);
                 }
             }
             for &i in members {
+                let m = std::mem::take(&mut moves[i]);
                 let p = &mut positions[i];
-                p[0] *= 0.995;
-                p[1] *= 0.995;
+                p[0] = (p[0] + m[0]) * 0.995;
+                p[1] = (p[1] + m[1]) * 0.995;
                 let len = (p[0] * p[0] + p[1] * p[1]).sqrt();
                 let max = (1.0 - radii[i]).max(0.0);
                 if len > max {
@@ -160,6 +160,26 @@ fn relax(positions: &mut [[f32; 2]], radii: &[f32], clusters: &[Vec<usize>]) {
                 }
             }
         }
+    }
+}
+
+/// Adds to `moves` what pushes circles `i` and `j` apart when they overlap, the smaller further.
+fn push_apart(positions: &[[f32; 2]], radii: &[f32], moves: &mut [[f32; 2]], i: usize, j: usize) {
+    let (pi, pj) = (positions[i], positions[j]);
+    let d = [pj[0] - pi[0], pj[1] - pi[1]];
+    let dist = (d[0] * d[0] + d[1] * d[1]).sqrt().max(1e-4);
+    let min = radii[i] + radii[j] + 0.012;
+    if dist < min {
+        let push = min - dist;
+        let (wi, wj) = (
+            radii[j] / (radii[i] + radii[j]),
+            radii[i] / (radii[i] + radii[j]),
+        );
+        let n = [d[0] / dist, d[1] / dist];
+        moves[i][0] -= n[0] * push * wi;
+        moves[i][1] -= n[1] * push * wi;
+        moves[j][0] += n[0] * push * wj;
+        moves[j][1] += n[1] * push * wj;
     }
 }
 
@@ -252,6 +272,37 @@ fn map_heading(ui: &mut egui::Ui, i: usize, name: &str, colour: Color32, edited:
     clicked
 }
 
+/// True when `rect` is at most `max_width` wide and overlaps none of `placed` (touching edges
+/// is fine: two lines of text stacked).
+fn label_fits(rect: Rect, placed: &[Rect], max_width: f32) -> bool {
+    rect.width() <= max_width && !placed.iter().any(|r| r.intersect(rect).is_positive())
+}
+
+/// Draws the first of `texts` that fits in `max_width` and overlaps no rectangle in `placed`
+/// (measured as laid out, bottom centre at `anchor`), and records where; draws nothing when none
+/// fits. Returns whether one was drawn.
+fn place_label(
+    painter: &egui::Painter,
+    placed: &mut Vec<Rect>,
+    anchor: Pos2,
+    texts: &[String],
+    font: FontId,
+    colour: Color32,
+    max_width: f32,
+) -> bool {
+    for text in texts {
+        let galley = painter.layout_no_wrap(text.clone(), font.clone(), colour);
+        let rect = Align2::CENTER_BOTTOM.anchor_size(anchor, galley.size());
+        if !label_fits(rect, placed, max_width) {
+            continue;
+        }
+        painter.galley(rect.min, galley, colour);
+        placed.push(rect);
+        return true;
+    }
+    false
+}
+
 /// One world's map in the space left in `ui`.
 fn one_map(
     ui: &mut egui::Ui,
@@ -306,32 +357,34 @@ fn one_map(
     let painter = ui.painter_at(rect);
     scene.pixels_per_point = ui.ctx().pixels_per_point();
     scene.clip = Some(scene.clip.map_or(rect, |c| c.union(rect)));
+    // Labels already drawn on this map: a label is never drawn over another.
+    let mut placed: Vec<Rect> = Vec::new();
     for (t, members) in clusters.iter().enumerate() {
         let centre = centre_of(t);
         scene.disks.push((centre, radius));
         let hour_total: f64 = members.iter().map(|&i| last_hour(i)).sum();
-        painter.text(
+        let figures = theme::compact(hour_total);
+        place_label(
+            &painter,
+            &mut placed,
             pos2(centre.x, centre.y - radius - 15.0),
-            Align2::CENTER_BOTTOM,
-            theme::topic_name(t),
+            &[theme::topic_name(t).to_string()],
             FontId::proportional(15.0),
             theme::TEXT_STRONG,
+            cell.x - 4.0,
         );
-        painter.text(
+        // The long form where it fits, else the short one (narrow cells, two maps side by side).
+        place_label(
+            &painter,
+            &mut placed,
             pos2(centre.x, centre.y - radius - 1.0),
-            Align2::CENTER_BOTTOM,
-            // Narrow cells (two maps side by side) get the short form, or labels overlap.
-            if cell.x < 170.0 {
-                format!("{} impr./h", theme::compact(hour_total))
-            } else {
-                format!(
-                    "{} creators · {} impr./h",
-                    members.len(),
-                    theme::compact(hour_total)
-                )
-            },
+            &[
+                format!("{} creators · {figures} impr./h", members.len()),
+                format!("{figures} impr./h"),
+            ],
             FontId::proportional(12.0),
             theme::TEXT_DIM,
+            cell.x - 4.0,
         );
     }
 
@@ -430,5 +483,25 @@ fn one_map(
     } else if response.clicked() {
         state.selected_creator = None;
         state.selected_note = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_stack_but_never_overlap() {
+        let name = Rect::from_min_max(pos2(0.0, 0.0), pos2(60.0, 18.0));
+        let placed = [name];
+        // The figures line right under the name touches it: fine.
+        let under = Rect::from_min_max(pos2(5.0, 18.0), pos2(55.0, 32.0));
+        assert!(label_fits(under, &placed, 100.0));
+        // A neighbour's label reaching into it: skipped.
+        let neighbour = Rect::from_min_max(pos2(50.0, 4.0), pos2(120.0, 20.0));
+        assert!(!label_fits(neighbour, &placed, 100.0));
+        // Too wide for its cell: skipped even where free.
+        let wide = Rect::from_min_max(pos2(0.0, 40.0), pos2(130.0, 54.0));
+        assert!(!label_fits(wide, &placed, 100.0));
     }
 }

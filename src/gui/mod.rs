@@ -7,9 +7,13 @@
 //! many ticks per frame as the chosen speed asks for, never more than a frame's time budget.
 
 mod controls;
+#[cfg(not(target_arch = "wasm32"))]
+mod frame_stats;
 mod inspector;
 mod map;
 mod map_draw;
+mod map_lod;
+mod plot_data;
 mod plots;
 mod readout;
 mod side_by_side;
@@ -48,6 +52,8 @@ pub struct GuiOptions {
     /// Save a PNG of the window after `after_ticks` ticks, then exit (native).
     pub screenshot: Option<PathBuf>,
     pub after_ticks: u32,
+    /// With `screenshot`: write frame and tick rates over the run to this JSON file (native).
+    pub frame_stats: Option<PathBuf>,
     /// A `sweep.csv` to open in the sweep view, and the metric to show first (native).
     pub sweep: Option<PathBuf>,
     pub sweep_metric: Option<String>,
@@ -139,6 +145,7 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     .insert_resource(gui_state)
     .insert_resource(sweep)
     .init_resource::<map::MapScene>()
+    .init_resource::<plot_data::PlotCaches>()
     .add_systems(Startup, (spawn_camera, map_draw::setup))
     .add_systems(
         PostUpdate,
@@ -158,6 +165,11 @@ pub fn run(args: GuiOptions) -> anyhow::Result<()> {
     .add_systems(EguiPrimaryContextPass, ui_system);
     #[cfg(target_arch = "wasm32")]
     app.add_systems(Last, (page::announce_frames, page::page_title));
+    // Measured over an unattended `--screenshot` run, which the browser build has no use for.
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(file) = args.frame_stats.filter(|_| args.screenshot.is_some()) {
+        frame_stats::plugin(&mut app, file);
+    }
 
     match app.run() {
         AppExit::Success => Ok(()),
@@ -203,7 +215,9 @@ fn primary_window(scenario: &Scenario) -> Window {
 }
 
 fn spawn_camera(mut commands: Commands) {
-    commands.spawn(Camera2d);
+    // No multisampling: the map smooths its own edges (see `map_draw`), and a software
+    // rasteriser spends much of a frame on four samples per pixel.
+    commands.spawn((Camera2d, Msaa::Off));
 }
 
 /// Starts screenshot captures: the automatic one after `--after-ticks`, and the export button's.
@@ -215,9 +229,13 @@ fn take_screenshots(mut commands: Commands, mut state: ResMut<GuiState>, worlds:
     {
         let path = auto.path.clone();
         commands.spawn(Screenshot::primary_window()).observe(
-            move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(&captured, &path) {
+            move |captured: On<ScreenshotCaptured>,
+                  mut exit: MessageWriter<AppExit>,
+                  mut stats: Option<ResMut<frame_stats::FrameStats>>,
+                  worlds: Res<Worlds>| match save_png(&captured, &path) {
                 Ok(()) => {
                     info!("screenshot saved to {}", path.display());
+                    frame_stats::finish(stats.as_deref_mut(), &worlds);
                     exit.write(AppExit::Success);
                 }
                 Err(e) => {
@@ -301,6 +319,7 @@ fn ui_system(
     mut worlds: ResMut<Worlds>,
     mut scene: ResMut<map::MapScene>,
     mut sweep: ResMut<sweep_view::SweepView>,
+    mut plot_caches: ResMut<plot_data::PlotCaches>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     if !*styled {
@@ -382,7 +401,7 @@ fn ui_system(
                     view: state::WorldView::of(held.sim.world()),
                 })
                 .collect();
-            plots::plots(ui, &traces, worlds.fork.as_ref());
+            plots::plots(ui, &traces, worlds.fork.as_ref(), &mut plot_caches);
         });
     egui::Panel::right("inspector")
         .resizable(true)

@@ -1,11 +1,12 @@
 //! Live plots along the bottom: eight small charts in two rows, of the world on show or of two
-//! worlds side by side, overlaid in their policies' colours.
+//! worlds side by side, overlaid in their policies' colours. The distribution charts draw from
+//! data computed once per sample (see `plot_data`).
 
+use super::plot_data::{PlotCaches, PlotData};
 use super::state::ForkMark;
 use super::state::{GuiCache, WorldView};
 use super::theme;
 use crate::metrics::collector::MetricsRow;
-use crate::metrics::lorenz;
 use crate::scenario::Archetype;
 use bevy_egui::egui::{self, Align2, Color32, RichText};
 use egui_plot::{
@@ -280,7 +281,17 @@ fn time_chart(
 }
 
 /// The bottom panel: eight small charts in two rows, of one world or of two overlaid.
-pub fn plots(ui: &mut egui::Ui, traces: &[Trace], fork: Option<&ForkMark>) {
+pub fn plots(
+    ui: &mut egui::Ui,
+    traces: &[Trace],
+    fork: Option<&ForkMark>,
+    caches: &mut PlotCaches,
+) {
+    for (i, t) in traces.iter().enumerate() {
+        caches.refresh(i, t.cache, &t.view);
+    }
+    let data: Vec<&PlotData> = (0..traces.len()).map(|i| caches.data(i)).collect();
+    let data = &data[..];
     // Fill the panel, or a resizable panel shrinks to its content frame after frame.
     ui.set_min_size(ui.available_size());
     ui.add_space(4.0);
@@ -332,10 +343,10 @@ pub fn plots(ui: &mut egui::Ui, traces: &[Trace], fork: Option<&ForkMark>) {
     });
     ui.add_space(4.0);
     ui.columns(5, |cols| {
-        lorenz_chart(&mut cols[0], traces, height);
-        follower_chart(&mut cols[1], traces, height);
-        reach_distribution(&mut cols[2], traces, height);
-        funnel_chart(&mut cols[3], traces, height);
+        lorenz_chart(&mut cols[0], traces, data, height);
+        follower_chart(&mut cols[1], traces, data, height);
+        reach_distribution(&mut cols[2], traces, data, height);
+        funnel_chart(&mut cols[3], traces, data, height);
         time_chart(
             &mut cols[4],
             "p-merit",
@@ -390,18 +401,13 @@ fn engagement_chart(ui: &mut egui::Ui, traces: &[Trace], fork: Option<&ForkMark>
     fork_label(ui, &shown.transform, fork);
 }
 
-fn lorenz_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
+fn lorenz_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height: f32) {
     title(
         ui,
         "Lorenz curve now",
         "Creators sorted from least to most impressions: how much of the total the bottom x% got. The diagonal is perfect equality.",
     );
-    let curve = |values: &[f64]| -> PlotPoints {
-        lorenz(values, 200)
-            .into_iter()
-            .map(|(x, y)| [100.0 * x, 100.0 * y])
-            .collect()
-    };
+    let curve = |points: &[[f64; 2]]| PlotPoints::from(points.to_vec());
     base_plot(
         "p-lorenz",
         "% of creators (poorest first)",
@@ -419,31 +425,24 @@ fn lorenz_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
                 .color(Color32::from_gray(110))
                 .style(LineStyle::dashed_loose()),
         );
-        if let [one] = traces {
-            let followers: Vec<f64> = one
-                .view
-                .creators
-                .list
-                .iter()
-                .map(|c| c.followers as f64)
-                .collect();
+        if let [one] = data {
             p.line(
-                Line::new("impressions", curve(&one.cache.impressions))
+                Line::new("impressions", curve(&one.lorenz_impressions))
                     .color(theme::SERIES_A)
                     .width(2.5)
                     .fill(0.0)
                     .fill_alpha(0.15),
             );
             p.line(
-                Line::new("followers", curve(&followers))
+                Line::new("followers", curve(&one.lorenz_followers))
                     .color(theme::SERIES_B)
                     .width(2.5),
             );
             return;
         }
-        for t in traces {
+        for (t, d) in traces.iter().zip(data) {
             p.line(
-                Line::new(t.name.clone(), curve(&t.cache.impressions))
+                Line::new(t.name.clone(), curve(&d.lorenz_impressions))
                     .color(t.colour)
                     .width(2.5),
             );
@@ -451,7 +450,7 @@ fn lorenz_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
     });
 }
 
-fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
+fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height: f32) {
     title(
         ui,
         "Follower distribution (log-log)",
@@ -466,38 +465,16 @@ fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
         .include_y(0.0)
         .legend(legend(Corner::LeftBottom))
         .show(ui, |p| {
-            for t in traces {
-                let mut all: Vec<(u32, Archetype)> = t
-                    .view
-                    .creators
-                    .list
-                    .iter()
-                    .filter(|c| c.followers > 0)
-                    .map(|c| (c.followers, c.archetype))
-                    .collect();
-                all.sort_by_key(|&(f, _)| std::cmp::Reverse(f));
-                let n = t.view.creators.list.len().max(1) as f64;
-                let point =
-                    |rank: usize, f: u32| [(f as f64).log10(), ((rank + 1) as f64 / n).log10()];
+            for (t, d) in traces.iter().zip(data) {
                 if traces.len() > 1 {
-                    let pts: PlotPoints = all
-                        .iter()
-                        .enumerate()
-                        .map(|(rank, (f, _))| point(rank, *f))
-                        .collect();
+                    let pts = PlotPoints::from(d.followers_all.clone());
                     p.points(Points::new(t.name.clone(), pts).color(t.colour).radius(2.0));
                     continue;
                 }
-                for a in Archetype::ALL {
-                    let pts: PlotPoints = all
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, (_, arch))| *arch == a)
-                        .map(|(rank, (f, _))| point(rank, *f))
-                        .collect();
+                for (a, pts) in Archetype::ALL.iter().zip(&d.followers_by_archetype) {
                     p.points(
-                        Points::new(theme::archetype_label(a), pts)
-                            .color(theme::archetype(a))
+                        Points::new(theme::archetype_label(*a), PlotPoints::from(pts.clone()))
+                            .color(theme::archetype(*a))
                             .radius(2.5),
                     );
                 }
@@ -505,49 +482,35 @@ fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
         });
 }
 
-fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
+fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height: f32) {
     title(
         ui,
         "Funnel: notes reaching each stage",
         "Share of notes (per archetype with one world, per world with two) whose impressions reached at least stage k of the common ladder (the same yardstick under every policy; stage 0 = every note).",
     );
     // Per group (archetype, or world): notes by the furthest stage they reached.
-    let groups: Vec<(String, Color32, [u32; 10])> = if let [one] = traces {
-        let mut per = [[0u32; 10]; 5];
-        for note in &one.view.notes.list {
-            let a = one.view.creators.list[note.creator as usize]
-                .archetype
-                .index();
-            per[a][(note.max_stage as usize).min(9)] += 1;
-        }
+    let groups: Vec<(String, Color32, [u32; 10])> = if let [one] = data {
         Archetype::ALL
             .iter()
             .map(|&a| {
                 (
                     theme::archetype_label(a).to_string(),
                     theme::archetype(a),
-                    per[a.index()],
+                    one.funnel_by_archetype[a.index()],
                 )
             })
             .collect()
     } else {
         traces
             .iter()
-            .map(|t| {
-                let mut counts = [0u32; 10];
-                for note in &t.view.notes.list {
-                    counts[(note.max_stage as usize).min(9)] += 1;
-                }
-                (t.name.clone(), t.colour, counts)
-            })
+            .zip(data)
+            .map(|(t, d)| (t.name.clone(), t.colour, d.funnel_all))
             .collect()
     };
-    let mut by_stage = [0u32; 10];
-    if let [one] = traces {
-        for note in &one.view.notes.list {
-            by_stage[(note.max_stage as usize).min(9)] += 1;
-        }
-    }
+    let by_stage = match data {
+        [one] => one.funnel_all,
+        _ => [0u32; 10],
+    };
     let deepest = groups
         .iter()
         .flat_map(|(_, _, c)| (0..10).filter(|&k| c[k] > 0))
@@ -599,7 +562,7 @@ fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
 }
 
 /// Reach per note on log-log axes: the share of notes that reached at least x distinct viewers.
-fn reach_distribution(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
+fn reach_distribution(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height: f32) {
     title(
         ui,
         "Reach per note (log-log)",
@@ -614,31 +577,19 @@ fn reach_distribution(ui: &mut egui::Ui, traces: &[Trace], height: f32) {
         .include_y(0.0)
         .legend(legend(Corner::LeftBottom))
         .show(ui, |p| {
-            for t in traces {
+            for (t, d) in traces.iter().zip(data) {
                 let (name, colour) = if traces.len() == 1 {
                     ("notes".to_string(), theme::SERIES_A)
                 } else {
                     (t.name.clone(), t.colour)
                 };
                 p.line(
-                    Line::new(name, reach_points(&t.cache.reach))
+                    Line::new(name, PlotPoints::from(d.reach.clone()))
                         .color(colour)
                         .width(2.0),
                 );
             }
         });
-}
-
-/// Every distinct reach value once (its highest rank), thinned to a few hundred points.
-fn reach_points(reach: &[f64]) -> PlotPoints<'static> {
-    let n = reach.len().max(1) as f64;
-    let stride = reach.len().div_ceil(400).max(1);
-    reach
-        .iter()
-        .enumerate()
-        .filter(|(i, r)| **r > 0.0 && (i % stride == 0 || *i + 1 == reach.len()))
-        .map(|(i, r)| [r.log10(), ((i + 1) as f64 / n).log10()])
-        .collect()
 }
 
 /// Labels for an axis of log10 values: the power of ten at whole numbers, nothing between.

@@ -361,6 +361,9 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
         wanted = wanted.min(stop.at_tick.saturating_sub(tick));
     }
 
+    // Unattended runs get a longer budget; and when drawing is slow (a big world, a software
+    // renderer), the simulation may take a third of the last frame, so ticks per second do not
+    // fall with frames per second.
     let budget = {
         let unattended =
             state.auto.is_some() || state.auto_stop.as_ref().is_some_and(|s| !s.reached);
@@ -369,7 +372,8 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
         } else {
             FRAME_BUDGET
         }
-    };
+    }
+    .max(Duration::from_secs_f64(dt / 3.0));
     let start = Instant::now();
     let mut done = 0u32;
     while done < wanted && (done == 0 || start.elapsed() < budget) {
