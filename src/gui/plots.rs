@@ -450,13 +450,9 @@ fn lorenz_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height:
     });
 }
 
-fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height: f32) {
-    title(
-        ui,
-        "Follower distribution (log-log)",
-        "Share of creators with at least this many followers. A straight line means a power law: a few giants, a long tail.",
-    );
-    base_plot("p-followers", "followers", "creators with ≥ x", height)
+/// A share-at-least-x chart on log-log axes (decades on both, the y axis in percent).
+fn log_log_plot(id: &str, x: &str, y: &str, height: f32) -> Plot<'static> {
+    base_plot(id, x, y, height)
         .x_grid_spacer(whole_numbers)
         .y_grid_spacer(whole_numbers)
         .x_axis_formatter(power_of_ten_label)
@@ -464,22 +460,30 @@ fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], heigh
         .include_x(0.0)
         .include_y(0.0)
         .legend(legend(Corner::LeftBottom))
-        .show(ui, |p| {
-            for (t, d) in traces.iter().zip(data) {
-                if traces.len() > 1 {
-                    let pts = PlotPoints::from(d.followers_all.clone());
-                    p.points(Points::new(t.name.clone(), pts).color(t.colour).radius(2.0));
-                    continue;
-                }
-                for (a, pts) in Archetype::ALL.iter().zip(&d.followers_by_archetype) {
-                    p.points(
-                        Points::new(theme::archetype_label(*a), PlotPoints::from(pts.clone()))
-                            .color(theme::archetype(*a))
-                            .radius(2.5),
-                    );
-                }
+}
+
+fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height: f32) {
+    title(
+        ui,
+        "Follower distribution (log-log)",
+        "Share of creators with at least this many followers. A straight line means a power law: a few giants, a long tail.",
+    );
+    log_log_plot("p-followers", "followers", "creators with ≥ x", height).show(ui, |p| {
+        for (t, d) in traces.iter().zip(data) {
+            if traces.len() > 1 {
+                let pts = PlotPoints::from(d.followers_all.clone());
+                p.points(Points::new(t.name.clone(), pts).color(t.colour).radius(2.0));
+                continue;
             }
-        });
+            for (a, pts) in Archetype::ALL.iter().zip(&d.followers_by_archetype) {
+                p.points(
+                    Points::new(theme::archetype_label(*a), PlotPoints::from(pts.clone()))
+                        .color(theme::archetype(*a))
+                        .radius(2.5),
+                );
+            }
+        }
+    });
 }
 
 fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height: f32) {
@@ -568,28 +572,20 @@ fn reach_distribution(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], h
         "Reach per note (log-log)",
         "Share of notes (with at least one impression) that reached at least this many distinct viewers. A straight line is a power law: a few notes go viral, most stay small.",
     );
-    base_plot("p-reach", "distinct viewers", "notes with ≥ x", height)
-        .x_grid_spacer(whole_numbers)
-        .y_grid_spacer(whole_numbers)
-        .x_axis_formatter(power_of_ten_label)
-        .y_axis_formatter(power_of_ten_percent_label)
-        .include_x(0.0)
-        .include_y(0.0)
-        .legend(legend(Corner::LeftBottom))
-        .show(ui, |p| {
-            for (t, d) in traces.iter().zip(data) {
-                let (name, colour) = if traces.len() == 1 {
-                    ("notes".to_string(), theme::SERIES_A)
-                } else {
-                    (t.name.clone(), t.colour)
-                };
-                p.line(
-                    Line::new(name, PlotPoints::from(d.reach.clone()))
-                        .color(colour)
-                        .width(2.0),
-                );
-            }
-        });
+    log_log_plot("p-reach", "distinct viewers", "notes with ≥ x", height).show(ui, |p| {
+        for (t, d) in traces.iter().zip(data) {
+            let (name, colour) = if traces.len() == 1 {
+                ("notes".to_string(), theme::SERIES_A)
+            } else {
+                (t.name.clone(), t.colour)
+            };
+            p.line(
+                Line::new(name, PlotPoints::from(d.reach.clone()))
+                    .color(colour)
+                    .width(2.0),
+            );
+        }
+    });
 }
 
 /// Labels for an axis of log10 values: the power of ten at whole numbers, nothing between.
