@@ -215,9 +215,39 @@ pub struct GuiState {
     pub status: Option<(String, Instant)>,
     /// Measured simulation speed, ticks per wall-clock second.
     pub measured_tps: f64,
+    /// (when, ticks done by then) over the last seconds, for `measured_tps`.
+    tps_window: std::collections::VecDeque<(Instant, u64)>,
+    ticks_done: u64,
 }
 
 impl GuiState {
+    /// Ticks per second over the last two seconds of wall-clock time (not from one frame's
+    /// length, which at start-up or after a pause says little); zero while paused.
+    fn measure_speed(&mut self, done: u32, now: Instant) {
+        const WINDOW: Duration = Duration::from_secs(2);
+        if done == 0 && !self.playing {
+            self.tps_window.clear();
+            self.measured_tps = 0.0;
+            return;
+        }
+        self.ticks_done += done as u64;
+        self.tps_window.push_back((now, self.ticks_done));
+        while self
+            .tps_window
+            .front()
+            .is_some_and(|&(at, _)| now.duration_since(at) > WINDOW)
+        {
+            self.tps_window.pop_front();
+        }
+        let (first, last) = (self.tps_window.front(), self.tps_window.back());
+        self.measured_tps = match (first, last) {
+            (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 && n1 > n0 => {
+                (n1 - n0) as f64 / t1.duration_since(t0).as_secs_f64()
+            }
+            _ => 0.0,
+        };
+    }
+
     pub fn new(path: PathBuf, scenario: &Scenario) -> Self {
         Self {
             right_tab: RightTab::Inspector,
@@ -247,6 +277,8 @@ impl GuiState {
             sort_descending: true,
             status: None,
             measured_tps: 0.0,
+            tps_window: Default::default(),
+            ticks_done: 0,
         }
     }
 
@@ -389,7 +421,6 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
             break;
         }
     }
-    let elapsed = start.elapsed().as_secs_f64();
     if let Some(auto) = &mut state.auto {
         auto.ticks_done += done;
     }
@@ -400,16 +431,7 @@ fn step_worlds(state: &mut GuiState, worlds: &mut Worlds, dt: f64) {
         stop.reached = true;
         state.playing = false;
     }
-    if done > 0 {
-        let rate = done as f64 / dt.max(elapsed).max(1e-6);
-        state.measured_tps = if state.measured_tps == 0.0 {
-            rate
-        } else {
-            0.9 * state.measured_tps + 0.1 * rate
-        };
-    } else if !state.playing {
-        state.measured_tps = 0.0;
-    }
+    state.measure_speed(done, Instant::now());
     if done > 0 {
         for held in &mut worlds.list {
             held.refresh();
@@ -594,5 +616,42 @@ impl ForkMark {
     /// The plots' label: "fork, day 2.0".
     pub fn label(&self) -> String {
         format!("fork, day {:.1}", self.hours / 24.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn measured_speed_is_ticks_over_the_last_two_seconds() {
+        let s = crate::scenario::load(Path::new("scenarios/baseline.ron")).unwrap();
+        let mut state = GuiState::new(PathBuf::from("scenarios/baseline.ron"), &s);
+        let t0 = Instant::now();
+        // A first frame that runs 500 ticks at once (start-up), then 10 ticks every 100 ms.
+        state.measure_speed(500, t0);
+        for k in 1..=40u64 {
+            state.measure_speed(10, t0 + Duration::from_millis(100 * k));
+        }
+        // 4 s in: the start-up burst is out of the window; 10 ticks per 100 ms is 100 per second.
+        assert!(
+            (state.measured_tps - 100.0).abs() < 1e-6,
+            "{}",
+            state.measured_tps
+        );
+        // Paused: no speed to show, and none carried over.
+        state.playing = false;
+        state.measure_speed(0, t0 + Duration::from_millis(4_100));
+        assert_eq!(state.measured_tps, 0.0);
+        state.playing = true;
+        state.measure_speed(5, t0 + Duration::from_millis(4_200));
+        assert_eq!(state.measured_tps, 0.0, "one sample is no rate");
+        state.measure_speed(5, t0 + Duration::from_millis(4_300));
+        assert!(
+            (state.measured_tps - 50.0).abs() < 1e-6,
+            "{}",
+            state.measured_tps
+        );
     }
 }
