@@ -20,9 +20,8 @@ use crate::metrics::collector::MetricsRow;
 use crate::population::topic_popularity;
 use crate::scenario::{Action, Dist, PolicyKind, Scenario};
 use crate::sim::agents::{
-    Account, Creator, Followers, Follows, Inbox, Interests, Memory, NewUser, NextSession, Note,
-    NoteCounters, NoteLook, Propensity, ReachSketch, Satisfaction, SessionRhythm, ShareCircle,
-    StageRecord, UserId,
+    Account, Creator, Followers, NewUser, Note, NoteCounters, NoteLook, ReachSketch, StageRecord,
+    USER_COMPONENTS, UserBundle,
 };
 use std::fmt;
 use std::mem::size_of;
@@ -261,21 +260,7 @@ const ENTITY_BYTES: f64 = 8.0 + 24.0 + 8.0;
 /// Bytes of one user entity: its components (`UserBundle`), each with its change ticks, and
 /// Bevy's record of the entity. The follow list's heap block is counted with the follows.
 fn user_bytes() -> f64 {
-    let components = [
-        size_of::<UserId>(),
-        size_of::<Interests>(),
-        size_of::<Propensity>(),
-        size_of::<SessionRhythm>(),
-        size_of::<NextSession>(),
-        size_of::<Satisfaction>(),
-        size_of::<Memory>(),
-        size_of::<Inbox>(),
-        size_of::<Follows>(),
-        size_of::<ShareCircle>(),
-    ];
-    components.iter().sum::<usize>() as f64
-        + components.len() as f64 * CHANGE_TICK_BYTES
-        + ENTITY_BYTES
+    size_of::<UserBundle>() as f64 + USER_COMPONENTS as f64 * CHANGE_TICK_BYTES + ENTITY_BYTES
 }
 
 /// Bytes per user that exist only while the starting population is spawned: the user as drawn

@@ -308,6 +308,9 @@ fn arrivals_spawn_users_with_every_component_and_count_them() {
         );
         assert!(world.get::<ShareCircle>(e).is_some_and(|c| c.len > 0));
         assert!(world.get::<Creator>(e).is_none());
+        // Exactly the user's components (the memory estimate counts on it).
+        let components = world.entity(e).archetype().component_count();
+        assert_eq!(components, USER_COMPONENTS);
     }
 }
 

@@ -170,13 +170,51 @@ impl<'a, T> Column<'a, T> {
     }
 }
 
+/// The components the scroll loop only reads, for some rows of one table.
+#[derive(Clone, Copy)]
+struct Reads<'a> {
+    ids: &'a [UserId],
+    interests: &'a [Interests],
+    propensity: &'a [Propensity],
+    rhythm: &'a [SessionRhythm],
+    creator: Option<&'a [Creator]>,
+}
+
+impl<'a> Reads<'a> {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (ids, ids2) = self.ids.split_at(mid);
+        let (interests, interests2) = self.interests.split_at(mid);
+        let (propensity, propensity2) = self.propensity.split_at(mid);
+        let (rhythm, rhythm2) = self.rhythm.split_at(mid);
+        let (creator, creator2) = match self.creator {
+            Some(c) => {
+                let (a, b) = c.split_at(mid);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        (
+            Reads {
+                ids,
+                interests,
+                propensity,
+                rhythm,
+                creator,
+            },
+            Reads {
+                ids: ids2,
+                interests: interests2,
+                propensity: propensity2,
+                rhythm: rhythm2,
+                creator: creator2,
+            },
+        )
+    }
+}
+
 /// One table of users, each component as a slice.
 struct UserTable<'w> {
-    ids: &'w [UserId],
-    interests: &'w [Interests],
-    propensity: &'w [Propensity],
-    rhythm: &'w [SessionRhythm],
-    creator: Option<&'w [Creator]>,
+    reads: Reads<'w>,
     next: Owned<'w, NextSession>,
     satisfaction: Owned<'w, Satisfaction>,
     memory: Owned<'w, Memory>,
@@ -190,11 +228,13 @@ impl<'w> UserTable<'w> {
         let next = Owned::new(t.next);
         let this_run = next.ticks.this_run();
         Self {
-            ids: t.id,
-            interests: t.interests,
-            propensity: t.propensity,
-            rhythm: t.rhythm,
-            creator: t.creator,
+            reads: Reads {
+                ids: t.id,
+                interests: t.interests,
+                propensity: t.propensity,
+                rhythm: t.rhythm,
+                creator: t.creator,
+            },
             next,
             satisfaction: Owned::new(t.satisfaction),
             memory: Owned::new(t.memory),
@@ -207,11 +247,7 @@ impl<'w> UserTable<'w> {
     /// The table's rows in runs of at most `size`, to be scrolled in parallel.
     fn chunks<'a>(&'a mut self, size: usize, into: &mut Vec<Rows<'a>>) {
         let mut rest = Rows {
-            ids: self.ids,
-            interests: self.interests,
-            propensity: self.propensity,
-            rhythm: self.rhythm,
-            creator: self.creator,
+            reads: self.reads,
             next: self.next.column(),
             satisfaction: self.satisfaction.column(),
             memory: self.memory.column(),
@@ -219,12 +255,12 @@ impl<'w> UserTable<'w> {
             follows: self.follows.column(),
             this_run: self.this_run,
         };
-        while rest.ids.len() > size {
+        while rest.len() > size {
             let (head, tail) = rest.split_at(size);
             into.push(head);
             rest = tail;
         }
-        if !rest.ids.is_empty() {
+        if rest.len() > 0 {
             into.push(rest);
         }
     }
@@ -232,11 +268,7 @@ impl<'w> UserTable<'w> {
 
 /// A run of rows of one table of users.
 struct Rows<'a> {
-    ids: &'a [UserId],
-    interests: &'a [Interests],
-    propensity: &'a [Propensity],
-    rhythm: &'a [SessionRhythm],
-    creator: Option<&'a [Creator]>,
+    reads: Reads<'a>,
     next: Column<'a, NextSession>,
     satisfaction: Column<'a, Satisfaction>,
     memory: Column<'a, Memory>,
@@ -246,18 +278,12 @@ struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
+    fn len(&self) -> usize {
+        self.reads.ids.len()
+    }
+
     fn split_at(self, mid: usize) -> (Self, Self) {
-        let (ids, ids2) = self.ids.split_at(mid);
-        let (interests, interests2) = self.interests.split_at(mid);
-        let (propensity, propensity2) = self.propensity.split_at(mid);
-        let (rhythm, rhythm2) = self.rhythm.split_at(mid);
-        let (creator, creator2) = match self.creator {
-            Some(c) => {
-                let (a, b) = c.split_at(mid);
-                (Some(a), Some(b))
-            }
-            None => (None, None),
-        };
+        let (reads, reads2) = self.reads.split_at(mid);
         let (next, next2) = self.next.split_at(mid);
         let (satisfaction, satisfaction2) = self.satisfaction.split_at(mid);
         let (memory, memory2) = self.memory.split_at(mid);
@@ -265,11 +291,7 @@ impl<'a> Rows<'a> {
         let (follows, follows2) = self.follows.split_at(mid);
         (
             Rows {
-                ids,
-                interests,
-                propensity,
-                rhythm,
-                creator,
+                reads,
                 next,
                 satisfaction,
                 memory,
@@ -278,11 +300,7 @@ impl<'a> Rows<'a> {
                 this_run: self.this_run,
             },
             Rows {
-                ids: ids2,
-                interests: interests2,
-                propensity: propensity2,
-                rhythm: rhythm2,
-                creator: creator2,
+                reads: reads2,
                 next: next2,
                 satisfaction: satisfaction2,
                 memory: memory2,
@@ -293,26 +311,35 @@ impl<'a> Rows<'a> {
         )
     }
 
-    /// Row `i` as the scroll loop uses it, its changing components marked changed this run
-    /// (the follow list only when it grows, see `session`).
+    /// Row `i` as the scroll loop uses it.
     #[inline]
     fn user(&mut self, i: usize) -> User<'_> {
+        let r = self.reads;
+        User {
+            id: r.ids[i].0,
+            next: &mut self.next.values[i],
+            interests: &r.interests[i],
+            propensity: &r.propensity[i],
+            rhythm: &r.rhythm[i],
+            satisfaction: &mut self.satisfaction.values[i],
+            memory: &mut self.memory.values[i],
+            inbox: &mut self.inbox.values[i],
+            follows: &mut self.follows.values[i],
+            creator: r.creator.map(|c| &c[i]),
+        }
+    }
+
+    /// Marks what a session changed in row `i` as changed this run, for Bevy's change
+    /// detection: next session, satisfaction, memory and inbox, and the follow list when it grew.
+    #[inline]
+    fn mark_scrolled(&mut self, i: usize, followed: bool) {
         let tick = self.this_run;
         self.next.changed[i] = tick;
         self.satisfaction.changed[i] = tick;
         self.memory.changed[i] = tick;
         self.inbox.changed[i] = tick;
-        User {
-            id: self.ids[i].0,
-            next: &mut self.next.values[i],
-            interests: &self.interests[i],
-            propensity: &self.propensity[i],
-            rhythm: &self.rhythm[i],
-            satisfaction: &mut self.satisfaction.values[i],
-            memory: &mut self.memory.values[i],
-            inbox: &mut self.inbox.values[i],
-            follows: &mut self.follows.values[i],
-            creator: self.creator.map(|c| &c[i]),
+        if followed {
+            self.follows.changed[i] = tick;
         }
     }
 }
@@ -463,7 +490,7 @@ fn scroll_run(
     let (seed, tick, ..) = params;
     out.slots.clear();
     out.due.clear();
-    for i in 0..rows.ids.len() {
+    for i in 0..rows.len() {
         if rows.next.values[i].0 > tick {
             continue;
         }
@@ -490,9 +517,7 @@ fn scroll_run(
             &mut d.rng,
             out,
         );
-        if followed {
-            rows.follows.changed[d.row as usize] = rows.this_run;
-        }
+        rows.mark_scrolled(d.row as usize, followed);
     }
     out.due = due;
     out.slots = slots;

@@ -207,6 +207,10 @@ impl Viewer<'_> {
     }
 }
 
+/// How many components `UserBundle` has (the memory estimate counts Bevy's change ticks per
+/// component; `tests/worlds.rs` checks it against a spawned user).
+pub const USER_COMPONENTS: usize = 10;
+
 /// Everything a new user is made of.
 pub type UserBundle = (
     UserId,
