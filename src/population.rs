@@ -225,14 +225,16 @@ pub fn populate(world: &mut World, scenario: &Scenario, clock: &Clock) {
         let a = &by_topic[topic as usize];
         (!a.is_empty()).then(|| a[rng.random_range(0..a.len())])
     });
-    for edge in edges {
-        let (user, c) = ((edge >> 32) as usize, edge as u32);
-        let follows = &mut users[user].follows.0;
-        if follows.len() < MAX_FOLLOWS && !follows.contains(&c) {
-            follows.push(c);
-            creators[c as usize].followers.count += 1;
-        }
+    let lists = follow_lists(&edges, count);
+    drop(edges);
+    users
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(id, user)| user.follows.0 = lists.of(id).to_vec());
+    for &c in &lists.creators {
+        creators[c as usize].followers.count += 1;
     }
+    drop(lists);
     users.par_iter_mut().enumerate().for_each(|(id, user)| {
         let mut rng = stream(scenario.seed, Stream::Arrivals, u64::MAX, id as u64);
         // A session process already running before the start: the next event after tick -1.
@@ -318,7 +320,7 @@ fn make_creator(user: &mut NewUser, c: &(Creator, u32)) {
 
 /// Draws the initial followers of creators `first..` (creator ids): each draws them (80% from
 /// its niche's audience, found by `niche_user`) from its own stream, in parallel; the edges
-/// `(user << 32) | creator` come back sorted, without duplicates.
+/// `(user << 32) | creator` come back in creator order, duplicates included.
 fn draw_follows(
     seed: u64,
     creators: &[NewCreator],
@@ -326,7 +328,7 @@ fn draw_follows(
     population: u32,
     niche_user: impl Fn(u8, &mut SimRng) -> Option<u32> + Sync,
 ) -> Vec<u64> {
-    let mut edges: Vec<u64> = creators
+    creators
         .par_iter()
         .enumerate()
         .flat_map_iter(|(i, c)| {
@@ -345,10 +347,79 @@ fn draw_follows(
                 (v != me).then_some(((v as u64) << 32) | id as u64)
             })
         })
-        .collect();
-    edges.par_sort_unstable();
-    edges.dedup();
-    edges
+        .collect()
+}
+
+/// Every user's follow list, drawn edges bucketed by user: each list in creator order, without
+/// duplicates, at most `MAX_FOLLOWS` long (as if the edges were sorted and followed one by one).
+/// A counting sort by user: two passes over the edges, no sort of the whole list.
+struct FollowLists {
+    /// `creators[start[u]..start[u + 1]]` are user `u`'s follows.
+    start: Vec<usize>,
+    creators: Vec<u32>,
+}
+
+impl FollowLists {
+    fn of(&self, user: usize) -> &[u32] {
+        &self.creators[self.start[user]..self.start[user + 1]]
+    }
+}
+
+fn follow_lists(edges: &[u64], population: u32) -> FollowLists {
+    let users = population as usize;
+    let mut next = vec![0usize; users + 1];
+    for &e in edges {
+        next[(e >> 32) as usize + 1] += 1;
+    }
+    for u in 0..users {
+        next[u + 1] += next[u];
+    }
+    let mut bucketed = vec![0u32; edges.len()];
+    let mut fill = next.clone();
+    for &e in edges {
+        let slot = &mut fill[(e >> 32) as usize];
+        bucketed[*slot] = e as u32;
+        *slot += 1;
+    }
+    drop(fill);
+    // Sort and de-duplicate each user's bucket, then close the gaps.
+    let mut lens = vec![0usize; users];
+    {
+        let mut rest = bucketed.as_mut_slice();
+        let mut buckets = Vec::with_capacity(users);
+        for u in 0..users {
+            let (bucket, tail) = rest.split_at_mut(next[u + 1] - next[u]);
+            buckets.push(bucket);
+            rest = tail;
+        }
+        buckets
+            .into_par_iter()
+            .zip(lens.par_iter_mut())
+            .for_each(|(bucket, len)| {
+                bucket.sort_unstable();
+                let mut kept = 0;
+                for i in 0..bucket.len() {
+                    if kept < MAX_FOLLOWS && (kept == 0 || bucket[i] != bucket[kept - 1]) {
+                        bucket[kept] = bucket[i];
+                        kept += 1;
+                    }
+                }
+                *len = kept;
+            });
+    }
+    let mut start = Vec::with_capacity(users + 1);
+    start.push(0);
+    let mut write = 0;
+    for u in 0..users {
+        bucketed.copy_within(next[u]..next[u] + lens[u], write);
+        write += lens[u];
+        start.push(write);
+    }
+    bucketed.truncate(write);
+    FollowLists {
+        start,
+        creators: bucketed,
+    }
 }
 
 /// New users joining during the run (Poisson arrivals per tick), and creator groups that keep
@@ -472,6 +543,9 @@ pub fn creators_join(
             Some(v)
         })
     };
+    let mut edges = edges;
+    edges.par_sort_unstable();
+    edges.dedup();
     for edge in edges {
         let (user, c) = ((edge >> 32) as usize, edge as u32);
         let Some(mut follows) = world.get_mut::<Follows>(users[user]) else {
