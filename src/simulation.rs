@@ -30,11 +30,13 @@ pub struct SimulationPlugin;
 
 impl Plugin for SimulationPlugin {
     fn build(&self, app: &mut App) {
-        // Hot systems iterate users in parallel on Bevy's compute pool: as many threads as rayon
-        // has (`--threads`), unless the app made the pool already (the window).
+        // Hot systems iterate users in parallel on Bevy's compute pool, unless the app made the
+        // pool already (the window). The thread that opens a scope runs its tasks too, so the
+        // pool gets one thread fewer than rayon has (`--threads`): as many threads as cores
+        // asked for, and with `--threads 1` none but the caller's.
         ComputeTaskPool::get_or_init(|| {
             TaskPoolBuilder::new()
-                .num_threads(crate::sim::par::current_num_threads())
+                .num_threads(crate::sim::par::current_num_threads().saturating_sub(1))
                 .thread_name("feedlab compute".into())
                 .build()
         });

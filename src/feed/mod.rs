@@ -335,8 +335,8 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// Asks for the components a session reads in row `i`, and the first line of its follow
-    /// list, ahead of use.
+    /// Asks for the components a session reads and writes in row `i`, their change ticks, and
+    /// the first line of its follow list, ahead of use.
     #[inline(always)]
     fn prefetch_user(&self, i: usize) {
         let r = &self.reads;
@@ -350,6 +350,11 @@ impl<'a> Rows<'a> {
         prefetch_for_write(&self.satisfaction.values[i]);
         prefetch_for_write(&self.memory.values[i]);
         prefetch_for_write(&self.inbox.values[i]);
+        // The change ticks `mark_scrolled` writes.
+        prefetch_for_write(&self.next.changed[i]);
+        prefetch_for_write(&self.satisfaction.changed[i]);
+        prefetch_for_write(&self.memory.changed[i]);
+        prefetch_for_write(&self.inbox.changed[i]);
         let follows = &self.follows.values[i].0;
         if let Some(first) = follows.first() {
             prefetch(first);
