@@ -1,6 +1,7 @@
 //! `cargo bench`: the bench scenario (1,000,000 users, 50,000 creators, one simulated day) under
 //! each policy, reporting impressions per second end to end (population build included) and for
-//! the ticks alone. `FEEDLAB_BENCH_POLICIES=random,traffic_pool` picks policies.
+//! the ticks alone, and each policy's peak memory (on Linux: the process's high-water mark, reset
+//! before each policy). `FEEDLAB_BENCH_POLICIES=random,traffic_pool` picks policies.
 //!
 //! Then the cost of history: baseline.ron for a week and for a year (`FEEDLAB_BENCH_LONG_DAYS`,
 //! default 365; `0` skips it). Per-tick work follows the live notes, so a year should run at about
@@ -14,11 +15,12 @@ use std::time::Instant;
 
 fn main() {
     let base = scenario::load(Path::new("scenarios/bench.ron")).expect("scenarios/bench.ron loads");
-    let wanted = std::env::var("FEEDLAB_BENCH_POLICIES")
-        .unwrap_or_else(|_| "traffic_pool,follower_feed,popularity,random".into());
+    let wanted = std::env::var("FEEDLAB_BENCH_POLICIES").unwrap_or_else(|_| {
+        "traffic_pool,follower_feed,popularity,predicted_engagement,random,following,blend".into()
+    });
     println!(
-        "{:<14} {:>12} {:>9} {:>9} {:>16} {:>16}",
-        "policy", "impressions", "setup s", "ticks s", "impr/s (e2e)", "impr/s (ticks)"
+        "{:<20} {:>12} {:>9} {:>9} {:>16} {:>16} {:>9}",
+        "policy", "impressions", "setup s", "ticks s", "impr/s (e2e)", "impr/s (ticks)", "peak MiB"
     );
     for name in wanted.split(',') {
         let Some(policy) = PolicyKind::parse(name.trim()) else {
@@ -27,6 +29,7 @@ fn main() {
         };
         let mut s = base.clone();
         s.recommender.policy = policy;
+        let peak_reset = reset_peak_memory();
         let start = Instant::now();
         let mut app = simulation_app(s);
         let setup = start.elapsed().as_secs_f64();
@@ -35,17 +38,29 @@ fn main() {
         run_ticks(&mut app, ticks);
         let simulate = sim_start.elapsed().as_secs_f64();
         let impressions = app.world().resource::<TickStats>().impressions as f64;
+        let peak = peak_reset
+            .then(feedlab::output::peak_memory_mib)
+            .flatten()
+            .map_or("-".to_string(), |m| format!("{m:.0}"));
+        drop(app);
         println!(
-            "{:<14} {:>12} {:>9.2} {:>9.2} {:>16.0} {:>16.0}",
+            "{:<20} {:>12} {:>9.2} {:>9.2} {:>16.0} {:>16.0} {:>9}",
             policy.name(),
             impressions,
             setup,
             simulate,
             impressions / (setup + simulate),
-            impressions / simulate
+            impressions / simulate,
+            peak
         );
     }
     history();
+}
+
+/// Resets the process's peak resident memory (`VmHWM`) to what it holds now, so the next world's
+/// peak is its own; false where that cannot be done (not Linux).
+fn reset_peak_memory() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// Impressions per second over a week of baseline and over a long run of it.
