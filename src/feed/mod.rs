@@ -3,8 +3,9 @@
 //! creators and those who left leave (`spread`, in `Spread`), and notes that crossed a ladder
 //! bracket get their stage (`record_crossings`, in `Learn`).
 //!
-//! `scroll` runs over the users in parallel (`Query::par_iter_mut`). Nothing it computes depends
-//! on which thread handles whom or in what order: each user draws from a random stream keyed by
+//! `scroll` walks the users' tables as component slices (`Query::contiguous_iter_mut`), in runs
+//! of `BATCH` rows spread over Bevy's compute pool. Nothing it computes depends on which thread
+//! handles whom or in what order: each user draws from a random stream keyed by
 //! their id and the tick, policies only read tables prepared before the turn, note counters are
 //! integer adds, satisfaction is summed in fixed point, and everything order-sensitive (shares,
 //! follows, leavers, crossings) is collected per thread and sorted into user-id order before it
