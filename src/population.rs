@@ -568,3 +568,43 @@ pub fn creators_join(
         world.entity_mut(entity).insert((c.creator, c.followers));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(user: u64, creator: u64) -> u64 {
+        (user << 32) | creator
+    }
+
+    #[test]
+    fn follow_lists_are_each_users_creators_sorted_without_repeats() {
+        // Drawn in creator order, with a repeat (user 2 drew creator 5 twice) and a user who
+        // follows nobody (user 1).
+        let edges = [
+            edge(2, 5),
+            edge(0, 9),
+            edge(2, 1),
+            edge(3, 4),
+            edge(2, 5),
+            edge(0, 3),
+        ];
+        let lists = follow_lists(&edges, 4);
+        assert_eq!(lists.of(0), &[3, 9]);
+        assert!(lists.of(1).is_empty());
+        assert_eq!(lists.of(2), &[1, 5]);
+        assert_eq!(lists.of(3), &[4]);
+        assert_eq!(lists.creators.len(), 5);
+    }
+
+    #[test]
+    fn a_follow_list_stops_at_the_cap_keeping_the_lowest_creator_ids() {
+        let edges: Vec<u64> = (0..MAX_FOLLOWS as u64 + 10)
+            .rev()
+            .map(|c| edge(0, c))
+            .collect();
+        let lists = follow_lists(&edges, 1);
+        assert_eq!(lists.of(0).len(), MAX_FOLLOWS);
+        assert!(lists.of(0).iter().copied().eq(0..MAX_FOLLOWS as u32));
+    }
+}

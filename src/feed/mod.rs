@@ -5,11 +5,10 @@
 //!
 //! `scroll` walks the users' tables as component slices (`Query::contiguous_iter_mut`), in runs
 //! of `BATCH` rows spread over Bevy's compute pool. Nothing it computes depends on which thread
-//! handles whom or in what order: each user draws from a random stream keyed by
-//! their id and the tick, policies only read tables prepared before the turn, note counters are
-//! integer adds, satisfaction is summed in fixed point, and everything order-sensitive (shares,
-//! follows, leavers, crossings) is collected per thread and sorted into user-id order before it
-//! is used.
+//! handles whom or in what order: each user draws from a random stream keyed by their id and the
+//! tick, policies only read tables prepared before the turn, note counters are integer adds,
+//! satisfaction is summed in fixed point, and everything order-sensitive (shares, follows,
+//! leavers, crossings) is collected per thread and sorted into user-id order before it is used.
 
 pub mod behaviour;
 
