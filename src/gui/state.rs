@@ -541,10 +541,7 @@ fn fresh_seed() -> u64 {
     let nanos = web_time::SystemTime::now()
         .duration_since(web_time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    let mut z = nanos.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (z ^ (z >> 31)) as u32 as u64
+    crate::sim::rng::splitmix(nanos) as u32 as u64
 }
 
 /// Rebuilds the world from a scenario that was just loaded, or shows why it could not be.

@@ -656,10 +656,7 @@ pub struct ReachSlot {
 impl ReachSlot {
     #[inline]
     pub fn of(viewer: u32) -> Self {
-        let mut h = (viewer as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        h ^= h >> 31;
+        let h = crate::sim::rng::splitmix(viewer as u64);
         let register = (h >> (64 - REACH_BITS)) as u16;
         let rest = (h << REACH_BITS) | (1 << (REACH_BITS - 1));
         Self {

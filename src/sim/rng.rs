@@ -19,14 +19,15 @@ pub enum Stream {
     Timeline = 8,
 }
 
-fn splitmix(mut z: u64) -> u64 {
+/// SplitMix64's finaliser: mixes a 64-bit value so that inputs a bit apart differ in every bit.
+pub fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
 
-/// The stream for `purpose` at `tick` for `part` (a viewer chunk, a creator group, ...).
+/// The stream for `purpose` at `tick` for `part` (a user, a note, a creator group, ...).
 pub fn stream(seed: u64, purpose: Stream, tick: u64, part: u64) -> SimRng {
     let mixed = splitmix(splitmix(splitmix(seed ^ splitmix(purpose as u64)) ^ tick) ^ part);
     SimRng::seed_from_u64(mixed)
