@@ -417,6 +417,10 @@ struct Tick {
     follows_changed: Vec<u32>,
     /// Whose follow list grew.
     grew: Vec<u32>,
+    /// Whose inbox it marked changed.
+    inbox_changed: Vec<u32>,
+    /// Due users whose inbox had notes (the feed empties it).
+    inbox_full: Vec<u32>,
 }
 
 /// What the watching systems saw, tick by tick.
@@ -425,19 +429,27 @@ struct Watched {
     ticks: Vec<Tick>,
     due: Vec<u32>,
     follows_before: Vec<usize>,
+    inbox_full: Vec<u32>,
 }
 
 fn before_feed(
-    users: Query<(&UserId, &NextSession, &Follows), Without<Churned>>,
+    users: Query<(&UserId, &NextSession, &Follows, &Inbox), Without<Churned>>,
     clock: Res<Clock>,
     mut w: ResMut<Watched>,
 ) {
     let mut due: Vec<u32> = users
         .iter()
-        .filter(|(_, next, _)| next.0 <= clock.tick)
+        .filter(|(_, next, ..)| next.0 <= clock.tick)
         .map(|(id, ..)| id.0)
         .collect();
     due.sort_unstable();
+    let mut full: Vec<u32> = users
+        .iter()
+        .filter(|(_, next, _, inbox)| next.0 <= clock.tick && !inbox.notes().is_empty())
+        .map(|(id, ..)| id.0)
+        .collect();
+    full.sort_unstable();
+    w.inbox_full = full;
     w.due = due;
     let mut lens = vec![
         0;
@@ -447,7 +459,7 @@ fn before_feed(
             .max()
             .unwrap_or(0)
     ];
-    for (id, _, follows) in &users {
+    for (id, _, follows, _) in &users {
         lens[id.0 as usize] = follows.0.len();
     }
     w.follows_before = lens;
@@ -459,13 +471,15 @@ type Changes = (
     Ref<'static, Memory>,
     Ref<'static, NextSession>,
     Ref<'static, Follows>,
+    Ref<'static, Inbox>,
 );
 
 fn after_feed(users: Query<Changes>, mut w: ResMut<Watched>) {
     let mut changed = Vec::new();
     let mut follows_changed = Vec::new();
     let mut grew = Vec::new();
-    for (id, satisfaction, memory, next, follows) in &users {
+    let mut inbox_changed = Vec::new();
+    for (id, satisfaction, memory, next, follows, inbox) in &users {
         if satisfaction.is_added() {
             // Joined this tick (a creator arriving): new, not scrolled.
             continue;
@@ -482,6 +496,9 @@ fn after_feed(users: Query<Changes>, mut w: ResMut<Watched>) {
         if follows.is_changed() {
             follows_changed.push(id.0);
         }
+        if inbox.is_changed() {
+            inbox_changed.push(id.0);
+        }
         if w.follows_before
             .get(id.0 as usize)
             .is_some_and(|&n| follows.0.len() > n)
@@ -492,12 +509,16 @@ fn after_feed(users: Query<Changes>, mut w: ResMut<Watched>) {
     changed.sort_unstable();
     follows_changed.sort_unstable();
     grew.sort_unstable();
+    inbox_changed.sort_unstable();
     let due = std::mem::take(&mut w.due);
+    let inbox_full = std::mem::take(&mut w.inbox_full);
     w.ticks.push(Tick {
         due,
         changed,
         follows_changed,
         grew,
+        inbox_changed,
+        inbox_full,
     });
 }
 
@@ -518,14 +539,25 @@ fn the_feed_marks_changed_exactly_the_users_who_scrolled() {
     });
     sim.run(40);
     let watched = sim.world().resource::<Watched>();
-    let (mut sessions, mut follows) = (0, 0);
+    let (mut sessions, mut follows, mut emptied) = (0, 0, 0);
     // The first tick: everything was just added, so everything counts as changed.
     for (tick, t) in watched.ticks.iter().enumerate().skip(1) {
         assert_eq!(t.due, t.changed, "tick {tick}: changed is not due");
         assert_eq!(t.follows_changed, t.grew, "tick {tick}: follow lists");
+        // Friends' shares arrive in `Spread` (and mark inboxes too); of the users due, the
+        // feed marks exactly those whose inbox it emptied.
+        let due_inboxes: Vec<u32> = t
+            .inbox_changed
+            .iter()
+            .copied()
+            .filter(|id| t.due.binary_search(id).is_ok())
+            .collect();
+        assert_eq!(due_inboxes, t.inbox_full, "tick {tick}: inboxes");
         sessions += t.due.len();
         follows += t.grew.len();
+        emptied += t.inbox_full.len();
     }
     assert!(sessions > 1_000, "{sessions} sessions");
     assert!(follows > 0, "nobody followed anyone");
+    assert!(emptied > 0, "no inbox had notes");
 }

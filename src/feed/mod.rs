@@ -67,6 +67,9 @@ impl Plugin for FeedPlugin {
 struct Scratch {
     /// The feeds of one run of rows, filled before any of them is scrolled.
     slots: Vec<u32>,
+    /// For each slot, the reach-sketch register its viewer writes (so the scroll loop can ask
+    /// for it ahead, across the end of one feed into the next).
+    registers: Vec<u16>,
     /// Rows of the run whose session is due this tick.
     due_rows: Vec<u32>,
     due: Vec<Due>,
@@ -318,7 +321,7 @@ impl<'a> Rows<'a> {
     }
 
     /// Row `i` as the scroll loop uses it.
-    #[inline]
+    #[inline(always)]
     fn user(&mut self, i: usize) -> User<'_> {
         let r = self.reads;
         User {
@@ -354,22 +357,29 @@ impl<'a> Rows<'a> {
         prefetch_for_write(&self.next.changed[i]);
         prefetch_for_write(&self.satisfaction.changed[i]);
         prefetch_for_write(&self.memory.changed[i]);
-        prefetch_for_write(&self.inbox.changed[i]);
         let follows = &self.follows.values[i].0;
         if let Some(first) = follows.first() {
             prefetch(first);
         }
     }
 
+    /// Asks for row `i`'s follow list header, a step before `prefetch_user` reads it to find the
+    /// list (reading it cold there stalled the loop on a cache miss).
+    #[inline(always)]
+    fn prefetch_follows(&self, i: usize) {
+        prefetch(&self.follows.values[i]);
+    }
+
     /// Marks what a session changed in row `i` as changed this run, for Bevy's change
-    /// detection: next session, satisfaction, memory and inbox, and the follow list when it grew.
+    /// detection: next session, satisfaction and memory, and the follow list when it grew.
+    /// (`scroll_run` marks the inbox, only when it had notes: most are empty, and sparing their
+    /// change tick spares a cache line per session.)
     #[inline]
     fn mark_scrolled(&mut self, i: usize, followed: bool) {
         let tick = self.this_run;
         self.next.changed[i] = tick;
         self.satisfaction.changed[i] = tick;
         self.memory.changed[i] = tick;
-        self.inbox.changed[i] = tick;
         if followed {
             self.follows.changed[i] = tick;
         }
@@ -521,11 +531,15 @@ fn scroll_run(
     let (ctx, recommender, ..) = context;
     let (seed, tick, ..) = params;
     out.slots.clear();
+    out.registers.clear();
     out.due.clear();
     out.due_rows.clear();
     out.due_rows
         .extend((0..rows.len() as u32).filter(|&i| rows.next.values[i as usize].0 <= tick));
     for k in 0..out.due_rows.len() {
+        if let Some(&far) = out.due_rows.get(k + 2 * PREFETCH_USERS) {
+            rows.prefetch_follows(far as usize);
+        }
         if let Some(&ahead) = out.due_rows.get(k + PREFETCH_USERS) {
             rows.prefetch_user(ahead as usize);
         }
@@ -533,7 +547,12 @@ fn scroll_run(
         let mut user = rows.user(i);
         let mut rng = stream(seed, Stream::React, tick as u64, user.id as u64);
         let start = out.slots.len() as u32;
-        fill_feed(&mut user, ctx, recommender, &mut rng, &mut out.slots);
+        let emptied = fill_feed(&mut user, ctx, recommender, &mut rng, &mut out.slots);
+        out.registers
+            .resize(out.slots.len(), ReachSlot::of(user.id).register);
+        if emptied {
+            rows.inbox.changed[i] = rows.this_run;
+        }
         out.due.push(Due {
             row: i as u32,
             start,
@@ -543,11 +562,19 @@ fn scroll_run(
     }
     let mut due = std::mem::take(&mut out.due);
     let slots = std::mem::take(&mut out.slots);
+    let registers = std::mem::take(&mut out.registers);
+    let feeds = Feeds {
+        notes: &slots,
+        registers: &registers,
+    };
+    for p in 0..PREFETCH_SLOTS.min(slots.len()) {
+        feeds.prefetch(ctx.notes, p);
+    }
     for d in &mut due {
-        let feed = &slots[d.start as usize..d.end as usize];
         let followed = scroll_feed(
             &mut rows.user(d.row as usize),
-            feed,
+            &feeds,
+            d.start as usize..d.end as usize,
             context,
             params,
             &mut d.rng,
@@ -557,9 +584,34 @@ fn scroll_run(
     }
     out.due = due;
     out.slots = slots;
+    out.registers = registers;
 }
 
-/// Fills a user's feed for this session onto the end of `slots`.
+/// The feeds of one run of rows, one after another: each slot's note and the reach-sketch
+/// register its viewer writes.
+struct Feeds<'a> {
+    notes: &'a [u32],
+    registers: &'a [u16],
+}
+
+impl Feeds<'_> {
+    /// Asks for what scrolling slot `p` touches: the note's look and counters and its viewer's
+    /// register in the note's reach sketch. Slots run on from one feed into the next, so the
+    /// first notes of a session are asked for while the one before it is still scrolling.
+    #[inline(always)]
+    fn prefetch(&self, notes: &Notes, p: usize) {
+        if let (Some(&note), Some(&register)) = (self.notes.get(p), self.registers.get(p)) {
+            let i = note as usize;
+            prefetch(&notes.look[i]);
+            prefetch_for_write(&notes.counters[i]);
+            prefetch(notes.reach[i].register_at(register));
+        }
+    }
+}
+
+/// Fills a user's feed for this session onto the end of `slots`: friends' shares from their
+/// inbox first, then the recommender's picks. Returns whether the inbox had notes (and so was
+/// emptied).
 #[inline]
 fn fill_feed(
     user: &mut User,
@@ -567,15 +619,18 @@ fn fill_feed(
     recommender: &Recommender,
     rng: &mut SimRng,
     slots: &mut Vec<u32>,
-) {
+) -> bool {
     let start = slots.len();
     let depth = start + session_depth(user.rhythm, user.satisfaction.0, rng.random::<f32>());
-    for &note in user.inbox.notes() {
-        if slots.len() < depth && !user.memory.has_seen(note) {
-            slots.push(note);
+    let emptied = user.inbox.len > 0;
+    if emptied {
+        for &note in user.inbox.notes() {
+            if slots.len() < depth && !user.memory.has_seen(note) {
+                slots.push(note);
+            }
         }
+        user.inbox.len = 0;
     }
-    user.inbox.len = 0;
     let viewer = Viewer {
         id: user.id,
         interests: user.interests,
@@ -592,6 +647,7 @@ fn fill_feed(
             None => misses += 2,
         }
     }
+    emptied
 }
 
 /// One user scrolls their feed: reactions, counters, memory, satisfaction, and when they come
@@ -599,7 +655,8 @@ fn fill_feed(
 #[inline]
 fn scroll_feed(
     user: &mut User,
-    slots: &[u32],
+    feeds: &Feeds,
+    range: std::ops::Range<usize>,
     (ctx, _, model, ladder, clock): (&PickContext, &Recommender, &ReactionModel, &Ladder, &Clock),
     (_, tick, churn_below, churn_chance): (u64, u32, f32, f32),
     rng: &mut SimRng,
@@ -616,13 +673,9 @@ fn scroll_feed(
     let follows_before = follows.len();
     let mut satisfaction = satisfaction_before;
     out.tally.sessions += 1;
-    for g in 0..slots.len() {
-        if let Some(&ahead) = slots.get(g + PREFETCH_SLOTS) {
-            prefetch(&notes.look[ahead as usize]);
-            prefetch_for_write(&notes.counters[ahead as usize]);
-            prefetch(notes.reach[ahead as usize].register(reach_slot));
-        }
-        let id = slots[g];
+    for p in range {
+        feeds.prefetch(notes, p + PREFETCH_SLOTS);
+        let id = feeds.notes[p];
         let note = &notes.look[id as usize];
         let counters = &notes.counters[id as usize];
         let author = note.creator;
@@ -755,9 +808,13 @@ pub fn spread(
     users.churned += feed.left.len() as u32;
 }
 
-/// Copies each creator's follower count into the platform's account table, where policies and
-/// metrics read it by creator id.
-pub fn sync_accounts(mut creators: ResMut<Creators>, followers: Query<(&Creator, &Followers)>) {
+/// Copies the follower counts that changed since the last tick (Bevy's change detection) into
+/// the platform's account table, where policies and metrics read them by creator id. A new
+/// creator's `Followers` counts as changed, so the first run copies them all.
+pub fn sync_accounts(
+    mut creators: ResMut<Creators>,
+    followers: Query<(&Creator, &Followers), Changed<Followers>>,
+) {
     for (creator, f) in &followers {
         if let Some(account) = creators.list.get_mut(creator.id as usize) {
             account.followers = f.count;

@@ -677,8 +677,8 @@ impl ReachSketch {
     }
     /// The register a viewer's sighting touches, for prefetching.
     #[inline]
-    pub fn register(&self, slot: ReachSlot) -> &std::sync::atomic::AtomicU8 {
-        &self.registers[slot.register as usize]
+    pub fn register_at(&self, register: u16) -> &std::sync::atomic::AtomicU8 {
+        &self.registers[register as usize]
     }
     /// The estimated number of distinct viewers, rounded, never above `impressions`.
     pub fn estimate(&self, impressions: u32) -> u32 {
