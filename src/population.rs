@@ -221,20 +221,6 @@ pub fn populate(world: &mut World, scenario: &Scenario, clock: &Clock) {
             user.interests.topics[0],
         );
     });
-    let edges = draw_follows(population_seed, &creators, 0, count, |topic, rng| {
-        let a = &by_topic[topic as usize];
-        (!a.is_empty()).then(|| a[rng.random_range(0..a.len())])
-    });
-    let lists = follow_lists(&edges, count);
-    drop(edges);
-    users
-        .par_iter_mut()
-        .enumerate()
-        .for_each(|(id, user)| user.follows.0 = lists.of(id).to_vec());
-    for &c in &lists.creators {
-        creators[c as usize].followers.count += 1;
-    }
-    drop(lists);
     users.par_iter_mut().enumerate().for_each(|(id, user)| {
         let mut rng = stream(scenario.seed, Stream::Arrivals, u64::MAX, id as u64);
         // A session process already running before the start: the next event after tick -1.
@@ -247,14 +233,41 @@ pub fn populate(world: &mut World, scenario: &Scenario, clock: &Clock) {
     for user in &users {
         audience.add(&user.interests, user.satisfaction.0);
     }
-    let entities: Vec<Entity> = world
-        .spawn_batch(
-            users
-                .into_iter()
-                .enumerate()
-                .map(|(id, user)| user.bundle(id as u32)),
-        )
-        .collect();
+    // Spawning is one thread's work; the follow graph is drawn beside it and written into the
+    // spawned users' `Follows` afterwards.
+    let (entities, lists) = crate::sim::par::join(
+        || -> Vec<Entity> {
+            world
+                .spawn_batch(
+                    users
+                        .into_iter()
+                        .enumerate()
+                        .map(|(id, user)| user.bundle(id as u32)),
+                )
+                .collect()
+        },
+        || {
+            let edges = draw_follows(population_seed, &creators, 0, count, |topic, rng| {
+                let a = &by_topic[topic as usize];
+                (!a.is_empty()).then(|| a[rng.random_range(0..a.len())])
+            });
+            follow_lists(&edges, count)
+        },
+    );
+    let mut follows = world.query::<(&UserId, &mut Follows)>();
+    for (ids, mut follows) in follows
+        .contiguous_iter_mut(world)
+        .expect("user components are stored in tables")
+    {
+        follows
+            .par_iter_mut()
+            .zip(ids)
+            .for_each(|(f, id)| f.0 = lists.of(id.0 as usize).to_vec());
+    }
+    for &c in &lists.creators {
+        creators[c as usize].followers.count += 1;
+    }
+    drop(lists);
     let mut accounts = Creators::default();
     for mut c in creators {
         c.followers.initial = c.followers.count;
