@@ -233,9 +233,9 @@ pub fn populate(world: &mut World, scenario: &Scenario, clock: &Clock) {
     for user in &users {
         audience.add(&user.interests, user.satisfaction.0);
     }
-    // Spawning is one thread's work; the follow graph is drawn beside it and written into the
-    // spawned users' `Follows` afterwards.
-    let (entities, lists) = crate::sim::par::join(
+    // Spawning is one thread's work (this one's); the follow graph is drawn beside it on the
+    // pool and written into the spawned users' `Follows` afterwards.
+    let (entities, lists) = crate::sim::par::beside(
         || -> Vec<Entity> {
             world
                 .spawn_batch(

@@ -3,12 +3,40 @@
 //! computed through here depends on which: every parallel loop draws each item from its own
 //! random stream and writes only that item, and `join` returns both results as they are.
 //!
-//! Only what the simulation uses is mirrored: `join`, `current_num_threads`, and in `prelude`
+//! Only what the simulation uses is mirrored: `join`, `beside`, `current_num_threads`, and in `prelude`
 //! `into_par_iter`, `par_iter` / `par_iter_mut` / `par_sort_unstable` on slices,
 //! `collect_into_vec` and `flat_map_iter`. (Systems over users run on Bevy's compute pool, single-threaded on wasm32.)
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use rayon::{current_num_threads, join};
+
+/// Runs `here` on the calling thread while `pool` runs on the thread pool, and returns both
+/// results. Unlike `join`, `here` stays on the caller: what it allocates comes from the caller's
+/// heap (building a world there keeps its memory where the worlds before it left theirs).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn beside<A, B, RA, RB>(here: A, pool: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA,
+    B: FnOnce() -> RB + Send,
+    RB: Send,
+{
+    let mut from_pool = None;
+    let from_here = rayon::in_place_scope(|scope| {
+        scope.spawn(|_| from_pool = Some(pool()));
+        here()
+    });
+    (from_here, from_pool.expect("the scope waits for its task"))
+}
+
+/// Runs both closures, one after the other, and returns both results.
+#[cfg(target_arch = "wasm32")]
+pub fn beside<A, B, RA, RB>(here: A, pool: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA,
+    B: FnOnce() -> RB,
+{
+    join(here, pool)
+}
 
 /// Runs both closures, one after the other, and returns both results.
 #[cfg(target_arch = "wasm32")]
