@@ -17,7 +17,7 @@
 //! kept in the constants below. `tests/memory.rs` holds the estimate to the measured peak.
 
 use crate::metrics::collector::MetricsRow;
-use crate::population::topic_popularity;
+use crate::population::{follows_beside_spawn, topic_popularity};
 use crate::scenario::{Action, Dist, PolicyKind, Scenario};
 use crate::sim::agents::{
     Account, Creator, Followers, NewUser, Note, NoteCounters, NoteLook, ReachSketch, StageRecord,
@@ -322,15 +322,18 @@ pub fn estimate(s: &Scenario) -> MemoryEstimate {
     let creators_start = s.creator_count() as f64;
     let program = part(Holder::Program, "the program itself".into(), BASE_BYTES);
 
-    // Building the population has two moments of its own: the follow graph is drawn as a list
-    // of edges poured into the drawn users' follow lists, and then (the edges gone) the users are
-    // spawned as entities while the drawn users still exist. Both hold the drawn users, their
-    // follow lists and the users of each topic (a list a user's topics long) followers came from.
+    // Building the population has moments of its own: the follow graph is drawn as a list of
+    // edges bucketed into follow lists, and the users are spawned as entities while the drawn
+    // users still exist. When the edges are small (`follows_beside_spawn`) both happen at once
+    // and everything is held together; otherwise the edges come first and are gone before the
+    // spawn. Each moment holds the drawn users, the follow lists and the users of each topic (a
+    // list a user's topics long) followers came from.
     let interests = s.viewers.interests.clamp(1, 3) as f64;
     let edges = EDGE_BYTES * shape.drawn;
     let spawned = shape.viewers_start * user_bytes();
     let lists = follow_lists(shape.kept_start, shape.viewers_start.min(shape.kept_start));
     let drawn_users = shape.viewers_start * (spawn_bytes() + 4.0 * interests * GROWTH_SLACK);
+    let beside = follows_beside_spawn(shape.drawn, shape.viewers_start);
     let build = vec![
         part(
             Holder::FollowGraph,
@@ -338,7 +341,7 @@ pub fn estimate(s: &Scenario) -> MemoryEstimate {
                 "the starting follow graph ({} follows drawn)",
                 count(shape.drawn)
             ),
-            if edges > spawned {
+            if beside || edges > spawned {
                 edges + lists
             } else {
                 lists
@@ -347,10 +350,10 @@ pub fn estimate(s: &Scenario) -> MemoryEstimate {
         part(
             Holder::Viewers,
             format!("{} viewers", count(shape.viewers_start)),
-            if edges > spawned {
-                drawn_users
-            } else {
+            if beside || edges <= spawned {
                 drawn_users + spawned
+            } else {
+                drawn_users
             },
         ),
         part(

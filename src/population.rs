@@ -234,26 +234,32 @@ pub fn populate(world: &mut World, scenario: &Scenario, clock: &Clock) {
         audience.add(&user.interests, user.satisfaction.0);
     }
     // Spawning is one thread's work (this one's); the follow graph is drawn beside it on the
-    // pool and written into the spawned users' `Follows` afterwards.
-    let (entities, lists) = crate::sim::par::beside(
-        || -> Vec<Entity> {
-            world
-                .spawn_batch(
-                    users
-                        .into_iter()
-                        .enumerate()
-                        .map(|(id, user)| user.bundle(id as u32)),
-                )
-                .collect()
-        },
-        || {
-            let edges = draw_follows(population_seed, &creators, 0, count, |topic, rng| {
-                let a = &by_topic[topic as usize];
-                (!a.is_empty()).then(|| a[rng.random_range(0..a.len())])
-            });
-            follow_lists(&edges, count)
-        },
-    );
+    // pool when that does not hold too much at once, else before it, and written into the
+    // spawned users' `Follows` afterwards.
+    let spawn = |world: &mut World, users: Vec<NewUser>| -> Vec<Entity> {
+        world
+            .spawn_batch(
+                users
+                    .into_iter()
+                    .enumerate()
+                    .map(|(id, user)| user.bundle(id as u32)),
+            )
+            .collect()
+    };
+    let follows = || {
+        let edges = draw_follows(population_seed, &creators, 0, count, |topic, rng| {
+            let a = &by_topic[topic as usize];
+            (!a.is_empty()).then(|| a[rng.random_range(0..a.len())])
+        });
+        follow_lists(&edges, count)
+    };
+    let drawn: f64 = creators.iter().map(|c| c.wanted_followers as f64).sum();
+    let (entities, lists) = if follows_beside_spawn(drawn, count as f64) {
+        crate::sim::par::beside(|| spawn(world, users), follows)
+    } else {
+        let lists = follows();
+        (spawn(world, users), lists)
+    };
     let mut follows = world.query::<(&UserId, &mut Follows)>();
     for (ids, mut follows) in follows
         .contiguous_iter_mut(world)
@@ -283,6 +289,16 @@ pub fn populate(world: &mut World, scenario: &Scenario, clock: &Clock) {
     });
     world.insert_resource(accounts);
     world.insert_resource(audience);
+}
+
+/// Whether `populate` draws the starting follow graph beside the spawn of `users` users (on the
+/// pool, while the calling thread spawns) rather than before it. Beside it, the drawing's time is
+/// hidden, but the edge list and the spawned users are held at once; so only when the edges
+/// (8 bytes per follow drawn) take no more memory than the users' components: a world of big
+/// accounts draws its follows first and keeps its peak. `memory::estimate` asks the same.
+pub fn follows_beside_spawn(follows_drawn: f64, users: f64) -> bool {
+    follows_drawn * std::mem::size_of::<u64>() as f64
+        <= users * std::mem::size_of::<UserBundle>() as f64
 }
 
 /// Draws one creator of `group` (its profile and how many followers it starts with).
