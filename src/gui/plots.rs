@@ -490,7 +490,7 @@ fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height:
     title(
         ui,
         "Funnel: notes reaching each stage",
-        "Share of notes (per archetype with one world, per world with two) whose impressions reached at least stage k of the common ladder (the same yardstick under every policy; stage 0 = every note).",
+        "Share of notes (per archetype with one world, per world with two) whose impressions reached at least stage k of the common ladder (the same yardstick under every policy; stage 0 = every note). With one world each stage has a bar per archetype, left to right and coloured as in the map's legend: influencer, regular, newcomer, niche expert, spammer.",
     );
     // Per group (archetype, or world): notes by the furthest stage they reached.
     let groups: Vec<(String, Color32, [u32; 10])> = if let [one] = data {
@@ -522,8 +522,16 @@ fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height:
         .unwrap_or(0)
         .max(1);
     let width = 0.8 / groups.len().max(1) as f64;
-    base_plot("p-funnel", "stage reached", "% of notes", height - 18.0)
-        .x_grid_spacer(whole_numbers)
+    let plot = base_plot("p-funnel", "stage reached", "% of notes", height - 18.0);
+    // With one world the archetypes' legend would cover the bars in a panel this narrow (stage
+    // 1's bars stand at 100%, so no corner is free); their colours and order are the map's
+    // legend's, and the title's hover text says so. Two worlds' names fit in a corner.
+    let plot = if data.len() > 1 {
+        plot.legend(legend(Corner::RightTop))
+    } else {
+        plot
+    };
+    plot.x_grid_spacer(whole_numbers)
         .include_y(0.0)
         .include_x(0.5)
         .include_x(deepest as f64 + 0.5)
@@ -534,7 +542,6 @@ fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height:
                 String::new()
             }
         })
-        .legend(legend(Corner::RightTop))
         .show(ui, |p| {
             for (g, (name, colour, counts)) in groups.iter().enumerate() {
                 let total: u32 = counts.iter().sum();
