@@ -459,16 +459,23 @@ fn log_log_plot(id: &str, x: &str, y: &str, height: f32) -> Plot<'static> {
         .y_axis_formatter(power_of_ten_percent_label)
         .include_x(0.0)
         .include_y(0.0)
-        .legend(legend(Corner::LeftBottom))
 }
 
 fn follower_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height: f32) {
     title(
         ui,
         "Follower distribution (log-log)",
-        "Share of creators with at least this many followers. A straight line means a power law: a few giants, a long tail.",
+        "Share of creators with at least this many followers. A straight line means a power law: a few giants, a long tail. With one world the points are coloured by archetype as in the map's legend.",
     );
-    log_log_plot("p-followers", "followers", "creators with ≥ x", height).show(ui, |p| {
+    let plot = log_log_plot("p-followers", "followers", "creators with ≥ x", height);
+    // Five archetypes' legend would cover the points from top to bottom in a panel this narrow;
+    // their colours are the map legend's. Two worlds' names fit in a corner.
+    let plot = if traces.len() > 1 {
+        plot.legend(legend(Corner::LeftBottom))
+    } else {
+        plot
+    };
+    plot.show(ui, |p| {
         for (t, d) in traces.iter().zip(data) {
             if traces.len() > 1 {
                 let pts = PlotPoints::from(d.followers_all.clone());
@@ -490,7 +497,7 @@ fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height:
     title(
         ui,
         "Funnel: notes reaching each stage",
-        "Share of notes (per archetype with one world, per world with two) whose impressions reached at least stage k of the common ladder (the same yardstick under every policy; stage 0 = every note). With one world each stage has a bar per archetype, left to right and coloured as in the map's legend: influencer, regular, newcomer, niche expert, spammer.",
+        "Share of notes (per archetype with one world, per world with two) whose impressions reached at least stage k of the common ladder (the same yardstick under every policy; stage 0 = every note). With one world each stage has a bar per archetype, left to right and coloured as in the map's legend: influencer, regular, newcomer, niche expert, spammer; with two, a bar per world in its colour, left world first.",
     );
     // Per group (archetype, or world): notes by the furthest stage they reached.
     let groups: Vec<(String, Color32, [u32; 10])> = if let [one] = data {
@@ -522,16 +529,12 @@ fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height:
         .unwrap_or(0)
         .max(1);
     let width = 0.8 / groups.len().max(1) as f64;
-    let plot = base_plot("p-funnel", "stage reached", "% of notes", height - 18.0);
-    // With one world the archetypes' legend would cover the bars in a panel this narrow (stage
-    // 1's bars stand at 100%, so no corner is free); their colours and order are the map's
-    // legend's, and the title's hover text says so. Two worlds' names fit in a corner.
-    let plot = if data.len() > 1 {
-        plot.legend(legend(Corner::RightTop))
-    } else {
-        plot
-    };
-    plot.x_grid_spacer(whole_numbers)
+    // No legend: in a panel this narrow it would cover the bars (stage 1's stand highest, so no
+    // corner is free). Bars are coloured and ordered as the map's legend (one world) or as the
+    // worlds' names everywhere else (two worlds); the title's hover text and the line below say
+    // which.
+    base_plot("p-funnel", "stage reached", "% of notes", height - 18.0)
+        .x_grid_spacer(whole_numbers)
         .include_y(0.0)
         .include_x(0.5)
         .include_x(deepest as f64 + 0.5)
@@ -567,7 +570,8 @@ fn funnel_chart(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], height:
             .collect();
         format!("furthest stage: {}", stages.join(" · "))
     } else {
-        "each world's notes reaching stage ≥ k".into()
+        let names: Vec<&str> = traces.iter().map(|t| t.name.as_str()).collect();
+        format!("bars left to right: {}", names.join(" · "))
     };
     ui.add(egui::Label::new(RichText::new(text).small().color(theme::TEXT_DIM)).truncate());
 }
@@ -579,20 +583,22 @@ fn reach_distribution(ui: &mut egui::Ui, traces: &[Trace], data: &[&PlotData], h
         "Reach per note (log-log)",
         "Share of notes (with at least one impression) that reached at least this many distinct viewers. A straight line is a power law: a few notes go viral, most stay small.",
     );
-    log_log_plot("p-reach", "distinct viewers", "notes with ≥ x", height).show(ui, |p| {
-        for (t, d) in traces.iter().zip(data) {
-            let (name, colour) = if traces.len() == 1 {
-                ("notes".to_string(), theme::SERIES_A)
-            } else {
-                (t.name.clone(), t.colour)
-            };
-            p.line(
-                Line::new(name, PlotPoints::from(d.reach.clone()))
-                    .color(colour)
-                    .width(2.0),
-            );
-        }
-    });
+    log_log_plot("p-reach", "distinct viewers", "notes with ≥ x", height)
+        .legend(legend(Corner::LeftBottom))
+        .show(ui, |p| {
+            for (t, d) in traces.iter().zip(data) {
+                let (name, colour) = if traces.len() == 1 {
+                    ("notes".to_string(), theme::SERIES_A)
+                } else {
+                    (t.name.clone(), t.colour)
+                };
+                p.line(
+                    Line::new(name, PlotPoints::from(d.reach.clone()))
+                        .color(colour)
+                        .width(2.0),
+                );
+            }
+        });
 }
 
 /// Labels for an axis of log10 values: the power of ten at whole numbers, nothing between.
