@@ -246,7 +246,7 @@ pub fn populate(world: &mut World, scenario: &Scenario, clock: &Clock) {
             )
             .collect()
     };
-    let follows = || {
+    let draw_lists = || {
         let edges = draw_follows(population_seed, &creators, 0, count, |topic, rng| {
             let a = &by_topic[topic as usize];
             (!a.is_empty()).then(|| a[rng.random_range(0..a.len())])
@@ -255,13 +255,13 @@ pub fn populate(world: &mut World, scenario: &Scenario, clock: &Clock) {
     };
     let drawn: f64 = creators.iter().map(|c| c.wanted_followers as f64).sum();
     let (entities, lists) = if follows_beside_spawn(drawn, count as f64) {
-        crate::sim::par::beside(|| spawn(world, users), follows)
+        crate::sim::par::beside(|| spawn(world, users), draw_lists)
     } else {
-        let lists = follows();
+        let lists = draw_lists();
         (spawn(world, users), lists)
     };
-    let mut follows = world.query::<(&UserId, &mut Follows)>();
-    for (ids, mut follows) in follows
+    let mut users_follows = world.query::<(&UserId, &mut Follows)>();
+    for (ids, mut follows) in users_follows
         .contiguous_iter_mut(world)
         .expect("user components are stored in tables")
     {

@@ -88,6 +88,8 @@ struct Due {
     start: u32,
     end: u32,
     rng: SimRng,
+    /// Where the user lands in every reach sketch (its register is also in `Scratch::registers`).
+    reach: ReachSlot,
 }
 
 /// Totals of one thread for one tick.
@@ -548,8 +550,8 @@ fn scroll_run(
         let mut rng = stream(seed, Stream::React, tick as u64, user.id as u64);
         let start = out.slots.len() as u32;
         let emptied = fill_feed(&mut user, ctx, recommender, &mut rng, &mut out.slots);
-        out.registers
-            .resize(out.slots.len(), ReachSlot::of(user.id).register);
+        let reach = ReachSlot::of(user.id);
+        out.registers.resize(out.slots.len(), reach.register);
         if emptied {
             rows.inbox.changed[i] = rows.this_run;
         }
@@ -558,6 +560,7 @@ fn scroll_run(
             start,
             end: out.slots.len() as u32,
             rng,
+            reach,
         });
     }
     let mut due = std::mem::take(&mut out.due);
@@ -574,10 +577,9 @@ fn scroll_run(
         let followed = scroll_feed(
             &mut rows.user(d.row as usize),
             &feeds,
-            d.start as usize..d.end as usize,
+            d,
             context,
             params,
-            &mut d.rng,
             out,
         );
         rows.mark_scrolled(d.row as usize, followed);
@@ -651,29 +653,29 @@ fn fill_feed(
 }
 
 /// One user scrolls their feed: reactions, counters, memory, satisfaction, and when they come
-/// back (or leave). Returns whether they followed someone.
+/// back (or leave). Their feed is `feeds` at `due.start..due.end`. Returns whether they followed
+/// someone.
 #[inline]
 fn scroll_feed(
     user: &mut User,
     feeds: &Feeds,
-    range: std::ops::Range<usize>,
+    due: &mut Due,
     (ctx, _, model, ladder, clock): (&PickContext, &Recommender, &ReactionModel, &Ladder, &Clock),
     (_, tick, churn_below, churn_chance): (u64, u32, f32, f32),
-    rng: &mut SimRng,
     out: &mut Scratch,
 ) -> bool {
+    let (reach_slot, rng) = (due.reach, &mut due.rng);
     let me = user.id;
     let satisfaction_before = user.satisfaction.0;
     // Scroll it.
     let notes = ctx.notes;
-    let reach_slot = ReachSlot::of(me);
     let own_creator = user.creator.map_or(NONE, |c| c.id);
     let memory = &mut *user.memory;
     let follows = &mut user.follows.0;
     let follows_before = follows.len();
     let mut satisfaction = satisfaction_before;
     out.tally.sessions += 1;
-    for p in range {
+    for p in due.start as usize..due.end as usize {
         feeds.prefetch(notes, p + PREFETCH_SLOTS);
         let id = feeds.notes[p];
         let note = &notes.look[id as usize];

@@ -3,9 +3,10 @@
 //! computed through here depends on which: every parallel loop draws each item from its own
 //! random stream and writes only that item, and `join` returns both results as they are.
 //!
-//! Only what the simulation uses is mirrored: `join`, `beside`, `current_num_threads`, and in `prelude`
-//! `into_par_iter`, `par_iter` / `par_iter_mut` / `par_sort_unstable` on slices,
-//! `collect_into_vec` and `flat_map_iter`. (Systems over users run on Bevy's compute pool, single-threaded on wasm32.)
+//! Only what the simulation uses is mirrored: `join`, `beside`, `current_num_threads`, and in
+//! `prelude` `into_par_iter`, `par_iter` / `par_iter_mut` / `par_sort_unstable` on slices,
+//! `collect_into_vec` and `flat_map_iter`. (Systems over users run on Bevy's compute pool,
+//! single-threaded on wasm32.)
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use rayon::{current_num_threads, join};
